@@ -1,0 +1,135 @@
+#!/usr/bin/env python
+"""The SQuAD data layer (`mrl.dataloaders`) on the 40-article SQuAD v1.1 dev sample (8,105 questions), side by side with
+straightforward baselines. Prints medians of --repeats runs and ratios:
+
+- reading + tokenizing + span mapping + numericalizing every question (vocabulary built from the data), against a
+  plain loop (json.load, NLTK `span_tokenize` once per context and once per question, linear span search);
+- span recovery: answers whose token span reproduces the answer after SQuAD normalization (mrl vs the plain loop);
+- GloVe 6B 50d load time from the package and from a text file written from the package's vectors (written once,
+  to --tmp), against a per-line Python parse;
+- padding fraction of random vs length-bucketed batches.
+
+Targets: <= 3 s for the 8,105 questions (GloVe load excluded); span recovery >= 99.5%; the 400,000-word GloVe text
+file loaded in <= 10 s.
+Usage: python bench/qa_data.py [--data DIR] [--repeats R] [--tmp DIR] [--bs BS]
+"""
+import argparse, gzip, json, statistics, time
+from pathlib import Path
+import numpy as np
+from nltk.tokenize import NLTKWordTokenizer
+from mrl.dataloaders import BucketBatchSampler, padding_fraction
+from mrl.dataloaders import (read_squad, tokenize_examples, WordVocab, QADataset, span_recovery, load_glove, glove_coverage,
+                         normalize_answer)
+
+CPU = {} # id of the last timed function -> median CPU seconds of this process (less sensitive to a busy machine)
+
+def timed(f, repeats):
+    times, cpus, out = [], [], None
+    for _ in range(repeats):
+        t, c = time.perf_counter(), time.process_time(); out = f()
+        times.append(time.perf_counter() - t); cpus.append(time.process_time() - c)
+    CPU['last'] = statistics.median(cpus)
+    return statistics.median(times), out
+
+def mrl_pipeline(path, n_workers=1):
+    "read + validate, tokenize with offsets, build the vocabulary, numericalize and map spans; with stage times."
+    t = [time.perf_counter()]
+    data = read_squad(path); t.append(time.perf_counter())
+    tokenize_examples(data.examples, n_workers=n_workers); t.append(time.perf_counter())
+    vocab = WordVocab.from_examples(data.examples); t.append(time.perf_counter())
+    ds = QADataset(data.examples, vocab); t.append(time.perf_counter())
+    return data, vocab, ds, np.diff(t)
+
+def plain_pipeline(path):
+    "The straightforward way: one NLTK call per context and per question, linear span search, dict lookups."
+    tok = NLTKWordTokenizer()
+    d = json.load(gzip.open(path, 'rt', encoding='utf-8'))
+    rows, stoi, n_ok, n_ans = [], {}, 0, 0
+    def ids(words): return [stoi.setdefault(w.lower(), len(stoi)) for w in words]
+    for art in d['data']:
+        for p in art['paragraphs']:
+            ctx = p['context']
+            offs = list(tok.span_tokenize(ctx))
+            cids = ids(ctx[s:e] for s, e in offs)
+            for q in p['qas']:
+                qids = ids(q['question'][s:e] for s, e in tok.span_tokenize(q['question']))
+                spans = []
+                for a in q['answers']:
+                    s0, e0 = a['answer_start'], a['answer_start'] + len(a['text'])
+                    ts = next((i for i, (s, e) in enumerate(offs) if e > s0), None)
+                    te = next((i for i in range(len(offs)-1, -1, -1) if offs[i][0] < e0), None)
+                    spans.append((ts, te)); n_ans += 1
+                    if ts is not None and te is not None and te >= ts:
+                        n_ok += normalize_answer(ctx[offs[ts][0]:offs[te][1]]) == normalize_answer(a['text'])
+                rows.append((cids, qids, spans[0]))
+    return rows, n_ok / n_ans
+
+def write_glove_text(glove, path):
+    "A glove.*.txt file of the packaged vectors (5 decimals, as the official files)."
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'w', encoding='utf-8') as f:
+        for i in range(0, len(glove), 20_000):
+            rows = [' '.join(r) for r in glove.vectors[i:i+20_000].round(5).astype(str).tolist()]
+            f.write(''.join(f"{w} {r}\n" for w, r in zip(glove.words[i:i+20_000], rows)))
+
+def plain_glove(path):
+    "Per-line Python parsing into a word -> vector dict."
+    out = {}
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            parts = line.rstrip().split(' ')
+            out[parts[0]] = np.array([float(x) for x in parts[1:]], dtype=np.float32)
+    return out
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--data', default=Path(__file__).resolve().parents[2]/'shared'/'data', type=Path, help='folder holding squad/squad-v1.1-dev-40art.json.gz')
+    p.add_argument('--repeats', type=int, default=3, help='runs per variant (the median is reported)')
+    p.add_argument('--tmp', default=Path('/tmp/mrl-bench'), type=Path, help='where the GloVe text file is written (once)')
+    p.add_argument('--bs', type=int, default=32, help='batch size for the padding fractions')
+    a = p.parse_args()
+    path = a.data/'squad'/'squad-v1.1-dev-40art.json.gz'
+
+    print(f"== SQuAD pipeline: {path} (median of {a.repeats} runs)")
+    t_mrl, (data, vocab, ds, stages) = timed(lambda: mrl_pipeline(path), a.repeats); c_mrl = CPU['last']
+    t_mrl2, _ = timed(lambda: mrl_pipeline(path, n_workers=2), a.repeats)
+    t_plain, (rows, rec_plain) = timed(lambda: plain_pipeline(path), a.repeats); c_plain = CPU['last']
+    n = len(data.examples)
+    print(f"{'variant':<44}{'seconds':>9}{'questions/s':>13}{'CPU s':>8}")
+    print(f"{'mrl (read, tokenize, vocab, dataset)':<44}{t_mrl:>9.2f}{n/t_mrl:>13,.0f}{c_mrl:>8.2f}")
+    print(f"{'mrl, tokenizing in 2 processes':<44}{t_mrl2:>9.2f}{n/t_mrl2:>13,.0f}{'':>8}")
+    print(f"{'plain loop (1 NLTK call per text)':<44}{t_plain:>9.2f}{len(rows)/t_plain:>13,.0f}{c_plain:>8.2f}")
+    print("mrl stages of the last run: " + ', '.join(f"{k} {v:.2f} s" for k, v in zip(['read+validate', 'tokenize', 'vocab', 'numericalize+spans'], stages)))
+    print(f"questions: {n:,} read, {len(data.lost_qids)} lost, {data.n_realigned} realigned; dataset {len(ds):,} "
+          f"(max_context_len=600: {len(ds.dropped)} dropped {ds.dropped[:3]}); vocabulary {len(vocab):,} words")
+    print(f"mrl / plain time: {t_mrl/t_plain:.2f}x (2 processes: {t_mrl2/t_plain:.2f}x); target <= 3 s (1 process): {'met' if t_mrl <= 3 else 'NOT met'} ({t_mrl:.2f} s)")
+
+    print("\n== Span recovery (answers whose token span gives the answer back after SQuAD normalization)")
+    rec_all, rec_first = span_recovery(data.examples), span_recovery(data.examples, all_answers=False)
+    print(f"mrl, all reference answers:   {rec_all}")
+    print(f"mrl, first answers (targets): {rec_first}")
+    print(f"plain NLTK spans, all answers: {rec_plain:.2%}")
+    print(f"examples of failures: {rec_all.failures[:4]}")
+    print(f"target >= 99.5%: {'met' if rec_all.rate >= 0.995 else 'NOT met'}")
+
+    print(f"\n== GloVe 6B 50d (median of {a.repeats} runs)")
+    t_pkg, glove = timed(lambda: load_glove(), a.repeats)
+    txt = a.tmp/'glove.6B.50d.txt'
+    if not txt.exists():
+        t = time.perf_counter(); write_glove_text(glove, txt); print(f"wrote {txt} ({txt.stat().st_size/1e6:.0f} MB) in {time.perf_counter()-t:.1f} s")
+    t_txt, gt = timed(lambda: load_glove(txt), a.repeats)
+    assert gt.words == glove.words and np.abs(gt.vectors - glove.vectors).max() < 1e-5, "text file and package disagree"
+    t_pl, gd = timed(lambda: plain_glove(txt), 1)
+    assert len(gd) == len(glove)
+    print(f"{'variant':<44}{'seconds':>9}{'words/s':>13}")
+    for name, t in [('package (.npy + Parquet words)', t_pkg), ('text file, mrl load_glove (bulk NumPy)', t_txt), ('text file, per-line Python (1 run)', t_pl)]:
+        print(f"{name:<44}{t:>9.2f}{len(glove)/t:>13,.0f}")
+    print(f"text file: plain / mrl time {t_pl/t_txt:.2f}x; target <= 10 s: {'met' if t_txt <= 10 else 'NOT met'} ({t_txt:.2f} s)")
+    print(f"coverage of the data vocabulary: {glove_coverage(vocab, glove)}")
+
+    print(f"\n== Padding (bs={a.bs}, context tokens)")
+    rng = np.random.default_rng(0)
+    pf_r = statistics.median(padding_fraction(ds.lengths, [p[i:i+a.bs] for i in range(0, len(p), a.bs)])
+                             for p in (rng.permutation(len(ds)) for _ in range(5)))
+    pf_b = statistics.median(padding_fraction(ds.lengths, BucketBatchSampler(ds.lengths, a.bs, seed=s)) for s in range(5))
+    print(f"random batches {pf_r:.1%}, bucketed {pf_b:.1%} (bucket_mult=50); ratio {pf_r/max(pf_b, 1e-9):.1f}x less padding")
