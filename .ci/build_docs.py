@@ -84,6 +84,7 @@ def _readme(proc):
     head = [f"# {fm.get('title', 'mrl')}", f"> {' '.join(fm.get('description', '').split())}" if fm.get('description') else '']
     body = [_cell_markdown(c) for c in nb['cells'][1:]]
     text = '\n\n'.join(p.strip() for p in head + body if p.strip()) + '\n'
+    text = re.sub(r'\]\((?!https?:|#)([\w.-]+\.html(?:#[^)]*)?)\)', r'](docs/\1)', text)  # doc links from the repo root
     (ROOT/'README.md').write_text(f"<!-- Generated from nbs/index.ipynb by `python .ci/build_docs.py`: edit the notebook, not this file. -->\n\n{text}")
 
 def main(check=False):
