@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from rdkit import Chem, RDLogger
 from rdkit.Chem import rdFingerprintGenerator
-from mrl.core import featurize
+from mrl.chem import featurize
 
 def plain_loop(smiles):
     "The straightforward way: parse, fingerprint, collect; skip what does not parse."

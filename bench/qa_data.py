@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from nltk.tokenize import NLTKWordTokenizer
 from mrl.dataloaders import BucketBatchSampler, padding_fraction
-from mrl.dataloaders import (read_squad, tokenize_examples, WordVocab, QADataset, span_recovery, load_glove, glove_coverage,
+from mrl.squad import (read_squad, tokenize_examples, WordVocab, QADataset, span_recovery, load_glove, glove_coverage,
                          normalize_answer)
 
 CPU = {} # id of the last timed function -> median CPU seconds of this process (less sensitive to a busy machine)
@@ -129,7 +129,7 @@ if __name__ == '__main__':
 
     print(f"\n== Padding (bs={a.bs}, context tokens)")
     rng = np.random.default_rng(0)
-    pf_r = statistics.median(padding_fraction(ds.lengths, [p[i:i+a.bs] for i in range(0, len(p), a.bs)])
+    pf_r = statistics.median(padding_fraction(ds.lengths(), [p[i:i+a.bs] for i in range(0, len(p), a.bs)])
                              for p in (rng.permutation(len(ds)) for _ in range(5)))
-    pf_b = statistics.median(padding_fraction(ds.lengths, BucketBatchSampler(ds.lengths, a.bs, seed=s)) for s in range(5))
+    pf_b = statistics.median(padding_fraction(ds.lengths(), BucketBatchSampler(ds.lengths(), a.bs, seed=s)) for s in range(5))
     print(f"random batches {pf_r:.1%}, bucketed {pf_b:.1%} (bucket_mult=50); ratio {pf_r/max(pf_b, 1e-9):.1f}x less padding")

@@ -17,7 +17,7 @@ import torch
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler
 
 from mrl.core import default_device, set_seed
-from mrl.dataloaders import read_squad, split_by_article, QADataset, qa_collate, load_glove
+from mrl.squad import read_squad, split_by_article, QADataset, qa_collate, load_glove
 from mrl.dataloaders import padding_fraction
 from mrl.training import TrainConfig, qa_learner, Learner
 
@@ -92,8 +92,8 @@ def main():
             learn.model.load_state_dict(init); learn.opt.load_state_dict(opt_init)
             res[name] = _time_steps(learn, dl, a.baseline_batches)
         learn.model.load_state_dict(init); learn.opt = type(learn.opt)(learn.params, lr=a.lr); learn.train_dl = bucket_dl
-        pad_r = padding_fraction(ds.lengths, list(BatchSampler(RandomSampler(ds, generator=torch.Generator().manual_seed(0)), a.bs, False)))
-        pad_b = padding_fraction(ds.lengths, bucket_dl.batch_sampler)
+        pad_r = padding_fraction(ds.lengths(), list(BatchSampler(RandomSampler(ds, generator=torch.Generator().manual_seed(0)), a.bs, False)))
+        pad_b = padding_fraction(ds.lengths(), bucket_dl.batch_sampler)
         print(f"\nthroughput over {a.baseline_batches} training steps (examples/s): random batches {res['random batches']:,.1f} "
               f"(padding {pad_r:.0%}) | bucketed {res['bucketed batches']:,.1f} (padding {pad_b:.0%}) | "
               f"ratio {res['bucketed batches']/res['random batches']:.2f}x\n")

@@ -24,31 +24,16 @@ from fastcore.basics import patch
 
 from .core import *
 from .dataloaders import *
+from .squad import *
 from .decoder import *
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'SCHEDULES', 'OPTIMIZERS', 'SAMPLE_DEMO', 'read_json', 'exact_match_score', 'f1_score',
-           'metric_max_over_ground_truths', 'squad_metrics', 'squad_evaluate', 'atomic_write', 'save_predictions',
-           'load_predictions', 'CheckpointError', 'get_rng_state', 'set_rng_state', 'Checkpoint', 'save_checkpoint',
-           'load_checkpoint', 'TrainConfig', 'lr_factor', 'dist_info', 'init_distributed', 'TrainingDiverged',
-           'vocab_from_json', 'Learner', 'plot_history', 'read_examples', 'qa_learner', 'load_qa_model', 'predict_qa',
-           'mrl_train_qa', 'mrl_predict_qa', 'mrl_eval_squad']
-
-# %% ../nbs/04_training.ipynb #32df38df
-def read_json(
-    path:str|Path, # a `.json` or `.json.gz` file
-    what:str='JSON file', # what the file should be, for error messages
-):
-    "The parsed content of a (gzipped) JSON file, with errors that name the file and the position."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"No {what} at {path}")
-    gz = path.suffix == '.gz'
-    try:
-        with (gzip.open(path, 'rt', encoding='utf-8') if gz else open(path, encoding='utf-8')) as f: return json.load(f)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
-    except (UnicodeDecodeError, OSError, EOFError) as e:
-        raise ValueError(f"{path} cannot be read as {'gzipped ' if gz else ''}UTF-8 JSON: {e}") from None
+__all__ = ['CHECKPOINT_FORMAT', 'SCHEDULES', 'OPTIMIZERS', 'SAMPLE_DEMO', 'exact_match_score', 'f1_score',
+           'metric_max_over_ground_truths', 'squad_metrics', 'squad_evaluate', 'save_predictions', 'load_predictions',
+           'CheckpointError', 'get_rng_state', 'set_rng_state', 'Checkpoint', 'save_checkpoint', 'load_checkpoint',
+           'TrainConfig', 'lr_factor', 'dist_info', 'init_distributed', 'TrainingDiverged', 'vocab_from_json',
+           'Learner', 'plot_history', 'read_examples', 'qa_learner', 'load_qa_model', 'predict_qa', 'mrl_train_qa',
+           'mrl_predict_qa', 'mrl_eval_squad']
 
 # %% ../nbs/04_training.ipynb #7bd297ad
 def exact_match_score(
@@ -126,23 +111,6 @@ def squad_evaluate(
     return {'exact_match': 100.0 * exact_match / total, 'f1': 100.0 * f1 / total}
 
 # %% ../nbs/04_training.ipynb #397d7796
-def atomic_write(
-    path:str|Path, # destination file
-    data:bytes|str, # the whole content (str is written as UTF-8)
-) -> Path:
-    "Write `data` to `path` through a temporary file and `os.replace`, so readers see the old or the new file, never a part."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str): data = data.encode('utf-8')
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
-        raise
-    return path
-
 def save_predictions(
     predictions:Mapping[str, str], # answer text by question id
     path:str|Path, # `.json` (official layout) or `.csv` (`Id,Answer`)
