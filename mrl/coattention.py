@@ -10,11 +10,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from torch import _VF
+from contextlib import contextmanager, nullcontext
+from fastcore.basics import patch
 from .core import *
 
 # %% auto #0
-__all__ = ['mask_from_lengths', 'check_lengths', 'masked_softmax', 'CoattentionOutput', 'coattention', 'masked_lstm',
-           'CoattentionEncoder']
+__all__ = ['mask_from_lengths', 'check_lengths', 'masked_softmax', 'CoattentionOutput', 'coattention', 'native_rnn',
+           'lstm_direction', 'masked_lstm', 'CoattentionEncoder']
 
 # %% ../nbs/02_coattention.ipynb #f237455a
 def mask_from_lengths(
@@ -75,12 +78,38 @@ def coattention(
     return CoattentionOutput(C_D, A_Q, A_D)
 
 # %% ../nbs/02_coattention.ipynb #71c2a4ad
-def _shift_index(lengths, T, to_right:bool):
-    "Gather index moving each sequence of a (B, T) batch from left- to right-aligned (or back)."
-    shift = (T - lengths)[:, None]
+def _reverse_index(
+    lengths:torch.Tensor, # (B,) lengths
+    T:int, # padded width
+) -> torch.Tensor:
+    "(B, T) gather index reversing each sequence's first `lengths[b]` positions; padding positions map to themselves."
     t = torch.arange(T, device=lengths.device)[None]
-    return (t - shift).clamp(min=0) if to_right else (t + shift).clamp(max=T-1)
+    rev = lengths[:, None] - 1 - t
+    return torch.where(rev >= 0, rev, t)
 
+# %% ../nbs/02_coattention.ipynb #01fbf665
+@contextmanager
+def native_rnn():
+    "Run PyTorch's native CPU RNN kernels instead of oneDNN's inside this block (forward and the recorded backward)."
+    was = torch._C._get_mkldnn_enabled()
+    torch._C._set_mkldnn_enabled(False)
+    try: yield
+    finally: torch._C._set_mkldnn_enabled(was)
+
+# %% ../nbs/02_coattention.ipynb #067b3e76
+def lstm_direction(
+    lstm:nn.LSTM, # a `batch_first` single-layer LSTM
+    x:torch.Tensor, # (B, T, d) inputs, read from position 0 on
+    reverse:bool=False, # use the weights of the backward direction (`lstm` must be bidirectional)
+) -> torch.Tensor:
+    "(B, T, hidden) outputs of one direction of `lstm` run forward over `x`, from a zero state."
+    sfx = '_reverse' if reverse else ''
+    names = ('weight_ih', 'weight_hh', 'bias_ih', 'bias_hh') if lstm.bias else ('weight_ih', 'weight_hh')
+    h0 = x.new_zeros(1, x.size(0), lstm.hidden_size)
+    with native_rnn() if x.device.type == 'cpu' else nullcontext():
+        return _VF.lstm(x, (h0, h0), [getattr(lstm, f'{k}_l0{sfx}') for k in names], lstm.bias, 1, 0.0, lstm.training, False, True)[0]
+
+# %% ../nbs/02_coattention.ipynb #24e17084
 def masked_lstm(
     lstm:nn.LSTM, # a `batch_first` single-layer LSTM, uni- or bidirectional
     x:torch.Tensor, # (B, T, d) padded inputs
@@ -95,15 +124,11 @@ def masked_lstm(
         return pad_packed_sequence(lstm(p)[0], batch_first=True, total_length=T)[0]
     lengths = lengths_cpu.to(x.device)
     mask = mask_from_lengths(lengths, T)[:, :, None]
-    if not lstm.bidirectional: return lstm(x)[0] * mask
-    idx = _shift_index(lengths, T, to_right=True)[:, :, None]
-    x_right = x.gather(1, idx.expand(-1, -1, x.size(2)))
-    y = lstm(torch.cat([x, x_right]))[0]
-    H = lstm.hidden_size
-    fwd, bwd_right = y[:B, :, :H], y[B:, :, H:]
-    idx = _shift_index(lengths, T, to_right=False)[:, :, None]
-    bwd = bwd_right.gather(1, idx.expand(-1, -1, H))
-    return torch.cat([fwd, bwd], -1) * mask
+    fwd = lstm_direction(lstm, x)
+    if not lstm.bidirectional: return fwd * mask
+    idx = _reverse_index(lengths, T)[:, :, None]
+    bwd = lstm_direction(lstm, x.gather(1, idx.expand(-1, -1, x.size(2))), reverse=True)
+    return torch.cat([fwd, bwd.gather(1, idx.expand(-1, -1, lstm.hidden_size))], -1) * mask
 
 # %% ../nbs/02_coattention.ipynb #daaab420
 class CoattentionEncoder(nn.Module):
@@ -123,34 +148,46 @@ class CoattentionEncoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.packed:bool|None = None # run the LSTMs as packed sequences; None: on CUDA only (see `masked_lstm`)
 
-    def encode(self, doc_emb, doc_lens_cpu, q_emb, q_lens_cpu):
-        "(D, Q) of §2.1, sentinel first: (B, m+1, ℓ) and the projected (B, n+1, ℓ)."
-        B, m, n = doc_emb.size(0), doc_emb.size(1), q_emb.size(1)
-        T = max(m, n)
-        x = torch.cat([F.pad(doc_emb, (0, 0, 0, T-m)), F.pad(q_emb, (0, 0, 0, T-n))])   # (2B, T, E): one LSTM call
-        h = masked_lstm(self.encoder, self.dropout(x), torch.cat([doc_lens_cpu, q_lens_cpu]), self.packed)
+# %% ../nbs/02_coattention.ipynb #62980cc2
+@patch
+def encode(self:CoattentionEncoder,
+    doc_emb:torch.Tensor, # (B, m, E) embedded documents, padded
+    doc_lens_cpu:torch.Tensor, # (B,) their lengths, on the CPU
+    q_emb:torch.Tensor, # (B, n, E) embedded questions, padded
+    q_lens_cpu:torch.Tensor, # (B,) their lengths, on the CPU
+) -> tuple[torch.Tensor, torch.Tensor]:
+    "(D, Q) of §2.1, sentinel first: (B, m+1, ℓ) and the projected (B, n+1, ℓ)."
+    B, m, n = doc_emb.size(0), doc_emb.size(1), q_emb.size(1)
+    T = max(m, n)
+    x = self.dropout(torch.cat([F.pad(doc_emb, (0, 0, 0, T-m)), F.pad(q_emb, (0, 0, 0, T-n))]))   # (2B, T, E)
+    packed = self.packed if self.packed is not None else x.device.type == 'cuda'
+    if packed:
+        h = masked_lstm(self.encoder, x, torch.cat([doc_lens_cpu, q_lens_cpu]), True)
         D, Qp = h[:B, :m], h[B:, :n]
-        D = torch.cat([self.doc_sentinel.to(D.dtype).expand(B, 1, -1), D], 1)
-        Qp = torch.cat([self.q_sentinel.to(Qp.dtype).expand(B, 1, -1), Qp], 1)
-        return D, torch.tanh(self.q_proj(Qp))
+    else: D, Qp = masked_lstm(self.encoder, x[:B, :m], doc_lens_cpu, False), masked_lstm(self.encoder, x[B:, :n], q_lens_cpu, False)
+    D = torch.cat([self.doc_sentinel.to(D.dtype).expand(B, 1, -1), D], 1)
+    Qp = torch.cat([self.q_sentinel.to(Qp.dtype).expand(B, 1, -1), Qp], 1)
+    return D, torch.tanh(self.q_proj(Qp))
 
-    def forward(self,
-        doc_emb:torch.Tensor, # (B, m, E) embedded documents, padded
-        doc_lens:torch.Tensor, # (B,) document lengths
-        q_emb:torch.Tensor, # (B, n, E) embedded questions, padded
-        q_lens:torch.Tensor, # (B,) question lengths
-        return_attention:bool=False, # also return the `CoattentionOutput` (weights include the sentinel at 0)
-    ):
-        "Coattention encoding `U` (B, m, 2ℓ) of the documents; zeros at padded positions."
-        B = doc_emb.size(0)
-        d_cpu = check_lengths(doc_lens, doc_emb.size(1), B, 'doc_lens')
-        q_cpu = check_lengths(q_lens, q_emb.size(1), q_emb.size(0), 'q_lens')
-        if q_emb.size(0) != B: raise ValueError(f"{B} documents but {q_emb.size(0)} questions")
-        D, Q = self.encode(doc_emb, d_cpu, q_emb, q_cpu)
-        dev = D.device
-        d_mask = mask_from_lengths(d_cpu.to(dev) + 1, D.size(1))      # +1: the sentinel
-        q_mask = mask_from_lengths(q_cpu.to(dev) + 1, Q.size(1))
-        co = coattention(D, Q, d_mask, q_mask)
-        fused = torch.cat([D[:, 1:], co.C_D[:, 1:]], -1)                # drop the sentinel row: (B, m, 3ℓ)
-        U = self.dropout(masked_lstm(self.fusion, self.dropout(fused), d_cpu, self.packed))
-        return (U, co) if return_attention else U
+# %% ../nbs/02_coattention.ipynb #42ba24ab
+@patch
+def forward(self:CoattentionEncoder,
+    doc_emb:torch.Tensor, # (B, m, E) embedded documents, padded
+    doc_lens:torch.Tensor, # (B,) document lengths
+    q_emb:torch.Tensor, # (B, n, E) embedded questions, padded
+    q_lens:torch.Tensor, # (B,) question lengths
+    return_attention:bool=False, # also return the `CoattentionOutput` (weights include the sentinel at 0)
+):
+    "Coattention encoding `U` (B, m, 2ℓ) of the documents; zeros at padded positions."
+    B = doc_emb.size(0)
+    d_cpu = check_lengths(doc_lens, doc_emb.size(1), B, 'doc_lens')
+    q_cpu = check_lengths(q_lens, q_emb.size(1), q_emb.size(0), 'q_lens')
+    if q_emb.size(0) != B: raise ValueError(f"{B} documents but {q_emb.size(0)} questions")
+    D, Q = self.encode(doc_emb, d_cpu, q_emb, q_cpu)
+    dev = D.device
+    d_mask = mask_from_lengths(d_cpu.to(dev) + 1, D.size(1))      # +1: the sentinel
+    q_mask = mask_from_lengths(q_cpu.to(dev) + 1, Q.size(1))
+    co = coattention(D, Q, d_mask, q_mask)
+    fused = torch.cat([D[:, 1:], co.C_D[:, 1:]], -1)                # drop the sentinel row: (B, m, 3ℓ)
+    U = self.dropout(masked_lstm(self.fusion, self.dropout(fused), d_cpu, self.packed))
+    return (U, co) if return_attention else U

@@ -11,11 +11,13 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import nn
+from fastcore.basics import patch
 from .core import *
 from .coattention import *
 
 # %% auto #0
-__all__ = ['NEG_INF', 'best_span', 'HighwayMaxout', 'DynamicPointingDecoder', 'DCNConfig', 'DCNOutput', 'DCN', 'dcn_loss']
+__all__ = ['NEG_INF', 'CHUNK_BYTES', 'best_span', 'HighwayMaxout', 'DynamicPointingDecoder', 'DCNConfig', 'DCNOutput', 'DCN',
+           'dcn_loss']
 
 # %% ../nbs/03_decoder.ipynb #353dc7d5
 NEG_INF = -1e30
@@ -41,6 +43,7 @@ def best_span(
 def _uniform(*shape, fan_in):
     return nn.Parameter(torch.empty(*shape).uniform_(-fan_in**-0.5, fan_in**-0.5))
 
+# %% ../nbs/03_decoder.ipynb #da9d3973
 class HighwayMaxout(nn.Module):
     "`n` independent highway maxout networks (§2.3) evaluated together; `n=2` holds HMN_start and HMN_end."
     def __init__(self,
@@ -55,32 +58,131 @@ class HighwayMaxout(nn.Module):
         self.W_1 = _uniform(n, 3*l, l*p, fan_in=3*l); self.b_1 = _uniform(n, l*p, fan_in=3*l)
         self.W_2 = _uniform(n, l, l*p, fan_in=l);     self.b_2 = _uniform(n, l*p, fan_in=l)
         self.W_3 = _uniform(n, 2*l, p, fan_in=2*l);   self.b_3 = _uniform(n, p, fan_in=2*l)
+        self.chunked:bool|None = None # compute the maxout layers in cache-sized chunks; None: except on CUDA
 
-    def token_term(self,
-        U:torch.Tensor, # (B, L, 2ℓ) coattention encoding
-    ) -> torch.Tensor:
-        "`W^(1)_u u_t` for every position: (n, B, L, ℓ·p); independent of the iteration, so computed once."
-        B, L, _ = U.shape
-        return (U.reshape(1, B*L, -1) @ self.W_1[:, :2*self.hidden]).view(self.n, B, L, -1)
+# %% ../nbs/03_decoder.ipynb #57a85b2a
+def _piece_major(
+    W:torch.Tensor, # (..., ℓ·p) weights or biases of a maxout layer, unit-major (unit j, piece k in column j·p + k)
+    l:int, # ℓ, units
+    p:int, # pool size
+) -> torch.Tensor:
+    "The same weights with columns in piece-major order (column k·ℓ + j)."
+    return W.view(*W.shape[:-1], l, p).transpose(-1, -2).reshape(*W.shape[:-1], p * l)
 
-    def forward(self,
-        U:torch.Tensor, # (B, L, 2ℓ) coattention encoding
-        h:torch.Tensor, # (B, ℓ) decoder LSTM state
-        u_s:torch.Tensor, # (B, 2ℓ) encoding of the current start estimate
-        u_e:torch.Tensor, # (B, 2ℓ) encoding of the current end estimate
-        token_term:torch.Tensor|None=None, # `self.token_term(U)`, to reuse it across iterations
-    ) -> torch.Tensor:
-        "Scores (n, B, L) of every position by each of the `n` networks."
-        n, l, p = self.n, self.hidden, self.pool
-        B, L, _ = U.shape
-        if token_term is None: token_term = self.token_term(U)
-        r = torch.tanh(torch.cat([h.to(U.dtype), u_s, u_e], -1)[None] @ self.W_D)          # (n, B, ℓ)
-        per_example = r @ self.W_1[:, 2*l:] + self.b_1[:, None]                           # (n, B, ℓp)
+# %% ../nbs/03_decoder.ipynb #c8509cee
+def _winning_piece(
+    z:torch.Tensor, # (..., p, ℓ) piece-major pre-activations
+    m:torch.Tensor, # (..., ℓ) their maxima over the pool
+) -> torch.Tensor:
+    "uint8 index (..., ℓ) of the piece holding each maximum (the last one on a tie)."
+    k = torch.arange(z.size(-2), device=z.device, dtype=torch.uint8).view(z.size(-2), 1)
+    return ((z == m.unsqueeze(-2)) * k).amax(-2)
+
+# %% ../nbs/03_decoder.ipynb #9d5d33f6
+def _piece_grad(
+    idx:torch.Tensor, # (..., ℓ) winning pieces, from `_winning_piece`
+    g:torch.Tensor, # (..., ℓ) gradient of the maxima
+    p:int, # pool size
+) -> torch.Tensor:
+    "(..., p, ℓ) gradient of the piece-major pre-activations: `g` at the winning piece, zero elsewhere."
+    k = torch.arange(p, device=g.device, dtype=idx.dtype).view(p, 1)
+    return (k == idx.unsqueeze(-2)) * g.unsqueeze(-2)
+
+# %% ../nbs/03_decoder.ipynb #7ad795e4
+CHUNK_BYTES = 2 << 20 # size of the pre-activation buffer of the chunked maxout layers (fits a CPU's L2/L3 cache)
+
+# %% ../nbs/03_decoder.ipynb #cd76771b
+class _TokenMaxout(torch.autograd.Function):
+    "Layer 1 of the chunked HMN: max over the pool of `token_term + per_example`, broadcast over positions."
+    @staticmethod
+    def forward(ctx, tt, pe, pool):
+        n, B, L, pl = tt.shape; l = pl // pool
+        vals = tt.new_empty(n, B, L, l); idx = torch.empty(n, B, L, l, dtype=torch.uint8, device=tt.device)
+        bc = max(1, CHUNK_BYTES // (n * L * pl * tt.element_size()))
+        buf = tt.new_empty(n, min(bc, B), L, pl)
+        for s in range(0, B, bc):
+            e = min(B, s + bc)
+            z = torch.add(tt[:, s:e], pe[:, s:e, None], out=buf[:, :e-s]).view(n, e-s, L, pool, l)
+            torch.amax(z, -2, out=vals[:, s:e])
+            idx[:, s:e] = _winning_piece(z, vals[:, s:e])
+        ctx.save_for_backward(idx); ctx.pool = pool
+        return vals
+
+    @staticmethod
+    def backward(ctx, g):
+        idx, = ctx.saved_tensors; p = ctx.pool
+        n, B, L, l = g.shape
+        g = g.contiguous()
+        col = (idx.long() * l + torch.arange(l, device=g.device)).view(n, B, L * l)
+        grad_pe = g.new_zeros(n, B, p * l).scatter_add_(2, col, g.view(n, B, L * l))
+        return _piece_grad(idx, g, p).view(n, B, L, p * l), grad_pe, None
+
+# %% ../nbs/03_decoder.ipynb #d4a03d59
+class _MaxoutLinear(torch.autograd.Function):
+    "A chunked maxout layer: max over the pool of `x W + b`, with `W` piece-major."
+    @staticmethod
+    def forward(ctx, x, W, b, pool):
+        n, N, d = x.shape; pl = W.shape[-1]; l = pl // pool
+        vals = x.new_empty(n, N, l); idx = torch.empty(n, N, l, dtype=torch.uint8, device=x.device)
+        rc = max(1, CHUNK_BYTES // (n * pl * x.element_size()))
+        buf = x.new_empty(n, min(rc, N), pl)
+        for s in range(0, N, rc):
+            e = min(N, s + rc)
+            z = torch.baddbmm(b[:, None], x[:, s:e], W, out=buf[:, :e-s]).view(n, e-s, pool, l)
+            torch.amax(z, -2, out=vals[:, s:e])
+            idx[:, s:e] = _winning_piece(z, vals[:, s:e])
+        ctx.save_for_backward(x, W, idx); ctx.pool = pool
+        return vals
+
+    @staticmethod
+    def backward(ctx, g):
+        x, W, idx = ctx.saved_tensors; p = ctx.pool
+        n, N, l = g.shape
+        Gz = _piece_grad(idx, g.contiguous(), p).view(n, N, p * l)
+        gx = torch.bmm(Gz, W.transpose(1, 2)) if ctx.needs_input_grad[0] else None
+        return gx, torch.bmm(x.transpose(1, 2), Gz), Gz.sum(1), None
+
+# %% ../nbs/03_decoder.ipynb #dc6b5a8a
+@patch
+def _use_chunks(self:HighwayMaxout, U:torch.Tensor) -> bool:
+    return self.chunked if self.chunked is not None else U.device.type != 'cuda'
+
+# %% ../nbs/03_decoder.ipynb #2a62aed5
+@patch
+def token_term(self:HighwayMaxout,
+    U:torch.Tensor, # (B, L, 2ℓ) coattention encoding
+) -> torch.Tensor:
+    "`W^(1)_u u_t` for every position: (n, B, L, ℓ·p); independent of the iteration, so computed once."
+    B, L, _ = U.shape
+    W = self.W_1[:, :2*self.hidden]
+    if self._use_chunks(U): W = _piece_major(W, self.hidden, self.pool)
+    return (U.reshape(1, B*L, -1) @ W).view(self.n, B, L, -1)
+
+# %% ../nbs/03_decoder.ipynb #fc724eff
+@patch
+def forward(self:HighwayMaxout,
+    U:torch.Tensor, # (B, L, 2ℓ) coattention encoding
+    h:torch.Tensor, # (B, ℓ) decoder LSTM state
+    u_s:torch.Tensor, # (B, 2ℓ) encoding of the current start estimate
+    u_e:torch.Tensor, # (B, 2ℓ) encoding of the current end estimate
+    token_term:torch.Tensor|None=None, # `self.token_term(U)`, to reuse it across iterations
+) -> torch.Tensor:
+    "Scores (n, B, L) of every position by each of the `n` networks."
+    n, l, p = self.n, self.hidden, self.pool
+    B, L, _ = U.shape
+    if token_term is None: token_term = self.token_term(U)
+    r = torch.tanh(torch.cat([h.to(U.dtype), u_s, u_e], -1)[None] @ self.W_D)          # (n, B, ℓ)
+    if self._use_chunks(U):
+        per_example = r @ _piece_major(self.W_1[:, 2*l:], l, p) + _piece_major(self.b_1, l, p)[:, None]
+        m1 = _TokenMaxout.apply(token_term, per_example, p).view(n, B*L, l)
+        m2 = _MaxoutLinear.apply(m1, _piece_major(self.W_2, l, p), _piece_major(self.b_2, l, p), p)
+    else:
+        per_example = r @ self.W_1[:, 2*l:] + self.b_1[:, None]                         # (n, B, ℓp)
         # max(-1).values, not amax: its backward scatters through saved indices instead of comparing the whole input
         m1 = (token_term + per_example[:, :, None]).view(n, B, L, l, p).max(-1).values.view(n, B*L, l)
-        m2 = torch.baddbmm(self.b_2[:, None], m1, self.W_2).view(n, B*L, l, p).max(-1).values         # (n, B·L, ℓ)
-        m3 = torch.baddbmm(self.b_3[:, None], torch.cat([m1, m2], -1), self.W_3).max(-1).values       # (n, B·L)
-        return m3.view(n, B, L)
+        m2 = torch.baddbmm(self.b_2[:, None], m1, self.W_2).view(n, B*L, l, p).max(-1).values   # (n, B·L, ℓ)
+    m3 = torch.baddbmm(self.b_3[:, None], torch.cat([m1, m2], -1), self.W_3).amax(-1)      # (n, B·L)
+    return m3.view(n, B, L)
 
 # %% ../nbs/03_decoder.ipynb #bce6ea87
 class DynamicPointingDecoder(nn.Module):
@@ -106,7 +208,7 @@ class DynamicPointingDecoder(nn.Module):
         mask = mask_from_lengths(lengths, L)
         rows = torch.arange(B, device=U.device)
         s, e = torch.zeros_like(lengths), lengths - 1
-        h = c = torch.zeros(B, self.hidden, device=U.device, dtype=torch.float32)
+        h = c = torch.zeros(B, self.hidden, device=U.device, dtype=torch.promote_types(U.dtype, torch.float32))
         token_term = self.hmn.token_term(U)
         done = torch.zeros(B, dtype=torch.bool, device=U.device)
         starts, ends = [], []
