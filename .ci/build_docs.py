@@ -9,6 +9,7 @@ still works). On top of what nbdev and smalldocs do, the build:
 - leaves backticked names in the code blocks of `show_doc` (docments) alone instead of writing Markdown links there;
 - names properties `Class.attr` (also `attr = property(lambda self: ...)`) with `@property` in the signature, and
   shows no docstring rather than fastcore's fallback "Call self as a function." for a function that has none;
+- documents the definitions of an export cell in source order (nbdev listed them last first);
 - names decorated patched methods (`@patch @torch.no_grad() def predict(self:Learner)`) `Learner.predict`, with a
   source link, as undecorated ones are;
 - groups the sidebar into sections (`SECTIONS` below) with previous/next links at the bottom of each page;
@@ -198,6 +199,11 @@ def _install_showdoc_patches():
         line = nbdev.doclinks._lineno(sym[len(mod):] if mod and sym.startswith(mod) else sym, py)
         return f'{gh}#L{line}' if line else gh
     nbdev.doclinks.NbdevLookup.code = code
+
+    # `add_show_docs` inserts each automatic `show_doc` right after its export cell, so a cell's definitions came out last
+    # first (a subclass before its base): hand it the names reversed, and they come out in source order
+    def_names = nbdev.processors._def_names
+    nbdev.processors._def_names = lambda cell, shown: def_names(cell, shown)[::-1]
 
     def add_links(cell):
         "nbdev's `add_links`, but leaving code blocks of markdown outputs alone (a docment's backticks are not a Markdown link there)."
