@@ -233,12 +233,11 @@ def _install_showdoc_patches():
 def _process_notebooks():
     "Run nbdev's doc processors over `nbs/` into `_proc/` (what `nbdev_proc_nbs` does, without installing Quarto)."
     from nbdev.config import get_config
-    from nbdev.quarto import refresh_quarto_yml, nbdev_sidebar
+    from nbdev.quarto import refresh_quarto_yml
     from nbdev.serve import proc_nbs
     import nbdev.doclinks
     refresh_quarto_yml()
-    nbdev.doclinks._build_modidx()
-    nbdev_sidebar.__wrapped__()
+    nbdev.doclinks._build_modidx()  # (no nbdev_sidebar: `_finish_proc` writes the sidebar, with its sections)
     _install_showdoc_patches()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
