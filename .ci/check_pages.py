@@ -59,14 +59,16 @@ def own_names(module) -> list:
                 defined.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
     return [n for n in getattr(mod, '__all__', []) if n in defined]
 
-def _routine(attr):
-    "The function behind a class attribute that is a method or property, else None."
-    if isinstance(attr, (classmethod, staticmethod)): return attr.__func__
+def _routine(owner, name):
+    "The function behind attribute `name` of class `owner` when it is a method or property, else None."
+    attr = vars(owner)[name]
     if isinstance(attr, property): return attr.fget
     if isinstance(attr, functools.cached_property): return attr.func
     if isinstance(attr, type): return None
-    if inspect.isfunction(attr) or inspect.ismethoddescriptor(attr) and callable(attr): return attr
-    return None
+    try: bound = getattr(owner, name)  # through the descriptor: classmethods, fastcore's `@patch(cls_method=True)`, ...
+    except AttributeError: return None
+    if inspect.ismethod(bound): return bound.__func__
+    return bound if inspect.isfunction(bound) else None
 
 def public_methods(cls, lib:str):
     "`(owner, name, function)` of each public method or property of `cls` that this library defines (on `cls` or a base)."
@@ -74,7 +76,7 @@ def public_methods(cls, lib:str):
         if name.startswith('_'): continue
         owner = next((k for k in cls.__mro__ if name in vars(k)), None)
         if owner is None or not owner.__module__.startswith(lib + '.'): continue
-        fn = _routine(vars(owner)[name])
+        fn = _routine(owner, name)
         if fn is not None: yield owner, name, fn
 
 class Api:
