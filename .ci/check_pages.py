@@ -3,6 +3,7 @@
 each problem under it as `page: name`; exits 1 on any failure.
 
 Checks, on every page unless said otherwise:
+- titles: every page shows its title;
 - sidebar: the home page first, then the sections of `.ci/build_docs.py`'s `SECTIONS` with their pages, every page once;
   previous/next links at the bottom that follow the sidebar;
 - api names: each module's page documents the names of its `__all__` that the module defines;
@@ -227,6 +228,7 @@ COLLECT = r'''(async () => {
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
     entries: [...main.querySelectorAll('h2[id], h3[id], h4[id], h5[id]')].map(e => e.id),
     lines, cut, sidebar, prev: pn('previous'), next: pn('next'), links,
+    title: ((main.querySelector('h1') || {}).textContent || '').trim(),
     text: document.body.textContent,
     katex: !!(window.katex && window.renderMathInElement),
     maths: maths.length, maths_ok: maths.filter(m => m.querySelector('.katex') && !m.querySelector('.katex-error')).length,
@@ -278,7 +280,9 @@ def check(docs:Path) -> bool:
     pages = sorted(p.name for p in docs.glob('*.html'))
     api = Api()
     rep = Report()
-    browser = Chromium()
+    try: browser = Chromium()
+    except (OSError, RuntimeError, TimeoutError) as e:
+        rep.check('Chromium starts', [f"{_chromium()}: {e}"]); return False
     seen = {}
     try:
         for page in pages:
@@ -293,6 +297,9 @@ def check(docs:Path) -> bool:
         probe_errors = browser.errors()
     finally:
         browser.close()
+
+    rep.check('titles: every page shows its title', [f"{page}: no title (h1)" for page, s in seen.items() if not s['title']],
+              f"home: {seen.get('index.html', {}).get('title')!r}")
 
     # sidebar and previous/next
     stems = [p[:-5] for p in pages]
