@@ -134,8 +134,14 @@
   const loadIndex = async () => {
     if (index) return;
     try {
-      const r = await fetch(offset + "search.json");
-      index = await r.json();
+      index = await new Promise((ok, fail) => {
+        if (window.smalldocsSearchIndex) { ok(window.smalldocsSearchIndex); return; }
+        const s = document.createElement("script");
+        s.src = offset + "search.js";
+        s.onload = () => (window.smalldocsSearchIndex ? ok(window.smalldocsSearchIndex) : fail(new Error("search.js set no index")));
+        s.onerror = fail;
+        document.head.appendChild(s);
+      }).catch(async () => (await fetch(offset + "search.json")).json());
     } catch (e) { index = []; }
     if (window.Fuse) {
       fuse = new window.Fuse(index, {
