@@ -70,77 +70,128 @@ def _piece_major(
     return W.view(*W.shape[:-1], l, p).transpose(-1, -2).reshape(*W.shape[:-1], p * l)
 
 # %% ../nbs/03_decoder.ipynb #c8509cee
-def _winning_piece(
-    z:torch.Tensor, # (..., p, ℓ) piece-major pre-activations
-    m:torch.Tensor, # (..., ℓ) their maxima over the pool
-) -> torch.Tensor:
-    "uint8 index (..., ℓ) of the piece holding each maximum (the last one on a tie)."
-    k = torch.arange(z.size(-2), device=z.device, dtype=torch.uint8).view(z.size(-2), 1)
-    return ((z == m.unsqueeze(-2)) * k).amax(-2)
-
-# %% ../nbs/03_decoder.ipynb #9d5d33f6
 def _piece_grad(
-    idx:torch.Tensor, # (..., ℓ) winning pieces, from `_winning_piece`
+    won:torch.Tensor, # (..., p, ℓ) bool, True at the winning piece(s) of each unit
     g:torch.Tensor, # (..., ℓ) gradient of the maxima
-    p:int, # pool size
+    out:torch.Tensor, # (..., p, ℓ) buffer to write into
 ) -> torch.Tensor:
-    "(..., p, ℓ) gradient of the piece-major pre-activations: `g` at the winning piece, zero elsewhere."
-    k = torch.arange(p, device=g.device, dtype=idx.dtype).view(p, 1)
-    return (k == idx.unsqueeze(-2)) * g.unsqueeze(-2)
+    "`out` filled with the gradient of the piece-major pre-activations: `g` at the winning piece, zero elsewhere."
+    return torch.mul(won, g.unsqueeze(-2), out=out)
 
 # %% ../nbs/03_decoder.ipynb #7ad795e4
-CHUNK_BYTES = 2 << 20 # size of the pre-activation buffer of the chunked maxout layers (fits a CPU's L2/L3 cache)
+CHUNK_BYTES = 8 << 20 # size of the pre-activation buffer of the chunked maxout layers (stays in a CPU's L3 cache)
 
 # %% ../nbs/03_decoder.ipynb #cd76771b
-class _TokenMaxout(torch.autograd.Function):
-    "Layer 1 of the chunked HMN: max over the pool of `token_term + per_example`, broadcast over positions."
+def _chunks(
+    total:int, # rows to cover
+    row_bytes:int, # bytes of one row of the buffer
+) -> list[tuple[int, int]]:
+    "`(start, end)` of consecutive chunks of rows whose buffer holds about `CHUNK_BYTES`."
+    step = max(1, CHUNK_BYTES // max(1, row_bytes))
+    return [(s, min(total, s + step)) for s in range(0, total, step)]
+
+# %% ../nbs/03_decoder.ipynb #3ff2d5fe
+def _pool_max(
+    z:torch.Tensor, # (..., p, ℓ) piece-major pre-activations of a chunk
+    vals:torch.Tensor, # (..., ℓ) where the maxima go
+    won:torch.Tensor, # (..., p, ℓ) bool, where the winners are marked
+):
+    "Max over the pool of a chunk into `vals`, and which piece won into `won` (one byte per piece)."
+    torch.amax(z, -2, out=vals)
+    torch.eq(z, vals.unsqueeze(-2), out=won)
+
+# %% ../nbs/03_decoder.ipynb #0e894eb8
+class _TokenTerm(torch.autograd.Function):
+    "`U W^(1)_u` of every network (piece-major); its gradient is accumulated by the iterations' `_TokenMaxout`s in place."
     @staticmethod
-    def forward(ctx, tt, pe, pool):
-        n, B, L, pl = tt.shape; l = pl // pool
-        vals = tt.new_empty(n, B, L, l); idx = torch.empty(n, B, L, l, dtype=torch.uint8, device=tt.device)
-        bc = max(1, CHUNK_BYTES // (n * L * pl * tt.element_size()))
-        buf = tt.new_empty(n, min(bc, B), L, pl)
-        for s in range(0, B, bc):
-            e = min(B, s + bc)
-            z = torch.add(tt[:, s:e], pe[:, s:e, None], out=buf[:, :e-s]).view(n, e-s, L, pool, l)
-            torch.amax(z, -2, out=vals[:, s:e])
-            idx[:, s:e] = _winning_piece(z, vals[:, s:e])
-        ctx.save_for_backward(idx); ctx.pool = pool
+    def forward(ctx, U2, W, acc):
+        ctx.save_for_backward(U2, W); ctx.acc = acc
+        ctx.set_materialize_grads(False)
+        tt = torch.matmul(U2, W)
+        ctx.mark_non_differentiable(tt)                  # its gradient goes to `acc`, not through autograd
+        token = U2.new_zeros(())                         # a scalar every iteration takes, so that autograd runs this backward last
+        return tt, token
+
+    @staticmethod
+    def backward(ctx, _, __):
+        U2, W = ctx.saved_tensors; G, ctx.acc.grad = ctx.acc.grad, None
+        if G is None: return None, None, None
+        gU = torch.bmm(G, W.transpose(1, 2)).sum(0) if ctx.needs_input_grad[0] else None
+        return gU, torch.bmm(U2.T.expand(G.size(0), -1, -1), G), None
+
+# %% ../nbs/03_decoder.ipynb #7a09d4a7
+class _Accumulator:
+    "Holds the gradient of the token term while the iterations' backward passes add to it."
+    def __init__(self): self.grad = None
+    def add(self, k:int, s:int, e:int, shape, G:torch.Tensor):
+        "Add `G` to rows `s:e` of network `k`'s gradient (allocated, zero, on first use)."
+        if self.grad is None: self.grad = G.new_zeros(shape)
+        self.grad[k, s:e] += G
+
+# %% ../nbs/03_decoder.ipynb #ce454559
+class _TokenMaxout(torch.autograd.Function):
+    "Layer 1 of the chunked HMN: max over the pool of `token_term + per_example`, broadcast over the positions of each example."
+    @staticmethod
+    def forward(ctx, tt, token, pe, L, pool, acc):
+        n, N, pl = tt.shape; B, l = N // L, pl // pool
+        vals = tt.new_empty(n, B, L, l); won = torch.empty(n, B, L, pool, l, dtype=torch.bool, device=tt.device)
+        chunks = _chunks(B, L * pl * tt.element_size())
+        buf = tt.new_empty(chunks[0][1], L, pl)
+        tt4 = tt.view(n, B, L, pl)
+        for k in range(n):
+            for s, e in chunks:
+                z = torch.add(tt4[k, s:e], pe[k, s:e, None], out=buf[:e-s]).view(e-s, L, pool, l)
+                _pool_max(z, vals[k, s:e], won[k, s:e])
+        ctx.save_for_backward(won); ctx.acc = acc
         return vals
 
     @staticmethod
     def backward(ctx, g):
-        idx, = ctx.saved_tensors; p = ctx.pool
-        n, B, L, l = g.shape
-        g = g.contiguous()
-        col = (idx.long() * l + torch.arange(l, device=g.device)).view(n, B, L * l)
-        grad_pe = g.new_zeros(n, B, p * l).scatter_add_(2, col, g.view(n, B, L * l))
-        return _piece_grad(idx, g, p).view(n, B, L, p * l), grad_pe, None
+        won, = ctx.saved_tensors; acc = ctx.acc
+        n, B, L, p, l = won.shape
+        g = g.contiguous(); grad_pe = g.new_empty(n, B, p * l)
+        chunks = _chunks(B, L * p * l * g.element_size())
+        buf = g.new_empty(chunks[0][1], L, p, l)
+        for k in range(n):
+            for s, e in chunks:
+                G = _piece_grad(won[k, s:e], g[k, s:e], buf[:e-s]).view(e-s, L, p * l)
+                acc.add(k, s * L, e * L, (n, B * L, p * l), G.view((e-s) * L, p * l))
+                torch.sum(G, 1, out=grad_pe[k, s:e])
+        return None, torch.zeros((), dtype=g.dtype, device=g.device), grad_pe, None, None, None
 
-# %% ../nbs/03_decoder.ipynb #d4a03d59
+# %% ../nbs/03_decoder.ipynb #2663247c
 class _MaxoutLinear(torch.autograd.Function):
     "A chunked maxout layer: max over the pool of `x W + b`, with `W` piece-major."
     @staticmethod
     def forward(ctx, x, W, b, pool):
         n, N, d = x.shape; pl = W.shape[-1]; l = pl // pool
-        vals = x.new_empty(n, N, l); idx = torch.empty(n, N, l, dtype=torch.uint8, device=x.device)
-        rc = max(1, CHUNK_BYTES // (n * pl * x.element_size()))
-        buf = x.new_empty(n, min(rc, N), pl)
-        for s in range(0, N, rc):
-            e = min(N, s + rc)
-            z = torch.baddbmm(b[:, None], x[:, s:e], W, out=buf[:, :e-s]).view(n, e-s, pool, l)
-            torch.amax(z, -2, out=vals[:, s:e])
-            idx[:, s:e] = _winning_piece(z, vals[:, s:e])
-        ctx.save_for_backward(x, W, idx); ctx.pool = pool
+        vals = x.new_empty(n, N, l); won = torch.empty(n, N, pool, l, dtype=torch.bool, device=x.device)
+        chunks = _chunks(N, pl * x.element_size())
+        buf = x.new_empty(chunks[0][1], pl)
+        for k in range(n):
+            for s, e in chunks:
+                z = torch.addmm(b[k], x[k, s:e], W[k], out=buf[:e-s]).view(e-s, pool, l)
+                _pool_max(z, vals[k, s:e], won[k, s:e])
+        ctx.save_for_backward(x, W, won)
         return vals
 
     @staticmethod
     def backward(ctx, g):
-        x, W, idx = ctx.saved_tensors; p = ctx.pool
-        n, N, l = g.shape
-        Gz = _piece_grad(idx, g.contiguous(), p).view(n, N, p * l)
-        gx = torch.bmm(Gz, W.transpose(1, 2)) if ctx.needs_input_grad[0] else None
-        return gx, torch.bmm(x.transpose(1, 2), Gz), Gz.sum(1), None
+        x, W, won = ctx.saved_tensors
+        n, N, p, l = won.shape
+        g = g.contiguous()
+        gx = x.new_empty(x.shape) if ctx.needs_input_grad[0] else None
+        gW, gb = torch.zeros_like(W), W.new_zeros(n, p * l)
+        chunks = _chunks(N, p * l * g.element_size())
+        buf = g.new_empty(chunks[0][1], p, l)
+        for k in range(n):
+            Wt = W[k].T
+            for s, e in chunks:
+                G = _piece_grad(won[k, s:e], g[k, s:e], buf[:e-s]).view(e-s, p * l)
+                if gx is not None: torch.mm(G, Wt, out=gx[k, s:e])
+                gW[k].addmm_(x[k, s:e].T, G)
+                gb[k] += G.sum(0)
+        return gx, gW, gb, None
 
 # %% ../nbs/03_decoder.ipynb #dc6b5a8a
 @patch
@@ -151,12 +202,14 @@ def _use_chunks(self:HighwayMaxout, U:torch.Tensor) -> bool:
 @patch
 def token_term(self:HighwayMaxout,
     U:torch.Tensor, # (B, L, 2ℓ) coattention encoding
-) -> torch.Tensor:
+):
     "`W^(1)_u u_t` for every position: (n, B, L, ℓ·p); independent of the iteration, so computed once."
     B, L, _ = U.shape
     W = self.W_1[:, :2*self.hidden]
-    if self._use_chunks(U): W = _piece_major(W, self.hidden, self.pool)
-    return (U.reshape(1, B*L, -1) @ W).view(self.n, B, L, -1)
+    if not self._use_chunks(U): return (U.reshape(1, B*L, -1) @ W).view(self.n, B, L, -1)
+    acc = _Accumulator()
+    tt, token = _TokenTerm.apply(U.reshape(B*L, -1), _piece_major(W, self.hidden, self.pool), acc)
+    return tt, token, acc            # the chunked layers take the token term with what carries its gradient
 
 # %% ../nbs/03_decoder.ipynb #fc724eff
 @patch
@@ -165,7 +218,7 @@ def forward(self:HighwayMaxout,
     h:torch.Tensor, # (B, ℓ) decoder LSTM state
     u_s:torch.Tensor, # (B, 2ℓ) encoding of the current start estimate
     u_e:torch.Tensor, # (B, 2ℓ) encoding of the current end estimate
-    token_term:torch.Tensor|None=None, # `self.token_term(U)`, to reuse it across iterations
+    token_term=None, # `self.token_term(U)`, to reuse it across iterations
 ) -> torch.Tensor:
     "Scores (n, B, L) of every position by each of the `n` networks."
     n, l, p = self.n, self.hidden, self.pool
@@ -173,8 +226,9 @@ def forward(self:HighwayMaxout,
     if token_term is None: token_term = self.token_term(U)
     r = torch.tanh(torch.cat([h.to(U.dtype), u_s, u_e], -1)[None] @ self.W_D)          # (n, B, ℓ)
     if self._use_chunks(U):
+        tt, token, acc = token_term
         per_example = r @ _piece_major(self.W_1[:, 2*l:], l, p) + _piece_major(self.b_1, l, p)[:, None]
-        m1 = _TokenMaxout.apply(token_term, per_example, p).view(n, B*L, l)
+        m1 = _TokenMaxout.apply(tt, token, per_example, L, p, acc).view(n, B*L, l)
         m2 = _MaxoutLinear.apply(m1, _piece_major(self.W_2, l, p), _piece_major(self.b_2, l, p), p)
     else:
         per_example = r @ self.W_1[:, 2*l:] + self.b_1[:, None]                         # (n, B, ℓp)
