@@ -877,8 +877,9 @@ def keys(self:ExactMatch,
         ) -> np.ndarray:
     "`(len(tokens), 3)` int64 keys of the exact, lower-cased and stemmed form of each token (`3·id + k`)."
     rows = self.rows
-    new = [t for t in tokens if t not in rows]
-    if new: self._add_tokens(list(dict.fromkeys(new)))
+    try: return self._table[np.fromiter(map(rows.__getitem__, tokens), np.int64, len(tokens))]
+    except KeyError: pass   # new tokens: give them rows first
+    self._add_tokens(list(dict.fromkeys(t for t in tokens if t not in rows)))
     return self._table[np.fromiter(map(rows.__getitem__, tokens), np.int64, len(tokens))]
 
 # %% ../nbs/01b_squad.ipynb #0bb73716
