@@ -95,7 +95,8 @@ def plain_glove(path):
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--data', default=Path(__file__).resolve().parents[2]/'shared'/'data', type=Path, help='folder holding squad/squad-v1.1-dev-40art.json.gz')
+    shared = next((d/'shared'/'data' for d in Path(__file__).resolve().parents if (d/'shared'/'data'/'squad').is_dir()), Path('shared/data'))
+    p.add_argument('--data', default=shared, type=Path, help='folder holding squad/squad-v1.1-dev-40art.json.gz (default: the nearest shared/data above this file)')
     p.add_argument('--repeats', type=int, default=3, help='runs per variant (the median is reported)')
     p.add_argument('--tmp', default=Path('/tmp/mrl-bench'), type=Path, help='where the GloVe text file is written (once)')
     p.add_argument('--bs', type=int, default=32, help='batch size for the padding fractions')
@@ -108,10 +109,10 @@ if __name__ == '__main__':
     t_mrl2, _ = timed(lambda: mrl_pipeline(path, n_workers=2), a.repeats)
     t_plain, (rows, rec_plain) = timed(lambda: plain_pipeline(path), a.repeats); c_plain = CPU['last']
     n = len(data.examples)
-    print(f"{'variant':<44}{'seconds':>9}{'questions/s':>13}{'CPU s':>8}")
-    print(f"{'mrl (read, tokenize, vocab, dataset, no features)':<44}{t_mrl:>9.2f}{n/t_mrl:>13,.0f}{c_mrl:>8.2f}")
-    print(f"{'mrl, tokenizing in 2 processes':<44}{t_mrl2:>9.2f}{n/t_mrl2:>13,.0f}{'':>8}")
-    print(f"{'plain loop (1 NLTK call per text)':<44}{t_plain:>9.2f}{len(rows)/t_plain:>13,.0f}{c_plain:>8.2f}")
+    print(f"{'variant':<52}{'seconds':>9}{'questions/s':>13}{'CPU s':>8}")
+    print(f"{'mrl (read, tokenize, vocab, dataset, no features)':<52}{t_mrl:>9.2f}{n/t_mrl:>13,.0f}{c_mrl:>8.2f}")
+    print(f"{'mrl, tokenizing in 2 processes':<52}{t_mrl2:>9.2f}{n/t_mrl2:>13,.0f}{'':>8}")
+    print(f"{'plain loop (1 NLTK call per text)':<52}{t_plain:>9.2f}{len(rows)/t_plain:>13,.0f}{c_plain:>8.2f}")
     print("mrl stages of the last run: " + ', '.join(f"{k} {v:.2f} s" for k, v in zip(['read+validate', 'tokenize', 'vocab', 'numericalize+spans'], stages)))
     print(f"questions: {n:,} read, {len(data.lost_qids)} lost, {data.n_realigned} realigned; dataset {len(ds):,} "
           f"(max_context_len=600: {len(ds.dropped)} dropped {ds.dropped[:3]}); vocabulary {len(vocab):,} words")
