@@ -12,7 +12,7 @@ Prints SMILES/s (median of --repeats runs for mrl; one run for the loop, in a fo
 the fast ids equal the loop's ids, and the peak memory of each variant (MiB above its start, in a forked process).
 Targets: regex encode >= 18x the loop in the same run (and >= 1,000,000 SMILES/s); 0 round-trip failures; bucketing
 cuts padding >= 3x; augmented SMILES round-trip 100%; scaffolds shared between split parts 0.
-Usage: python bench/smiles_pipeline.py [--data DIR] [--n N] [--repeats R] [--dl-batches B] [--n-enum N] [--skip-encode]
+Usage: python bench/smiles_pipeline.py [--data DIR] [--n N] [--repeats R] [--dl-batches B] [--n-enum N] [--skip-encode] [--skip-chem]
 """
 import argparse, os, re, statistics, time, multiprocessing as mp
 from pathlib import Path
@@ -158,6 +158,7 @@ if __name__ == '__main__':
     p.add_argument('--dl-batches', type=int, default=2000, help='DataLoader batches to time')
     p.add_argument('--n-enum', type=int, default=200_000, help='SMILES enumerated for the enumeration figures')
     p.add_argument('--skip-encode', action='store_true', help='only the enumeration and scaffold-split figures')
+    p.add_argument('--skip-chem', action='store_true', help='without the enumeration and scaffold-split figures')
     a = p.parse_args()
     torch.set_num_threads(1)
     path = a.data/'moses'/'train.csv.gz'
@@ -185,19 +186,20 @@ if __name__ == '__main__':
         del lids, fids
 
     # SMILES enumeration (2 worker processes) and the scaffold split of the MOSES test set
-    n_enum = min(a.n_enum, n)
-    rate, n_same, n_changed, n_none = enumeration(smiles[:n_enum], 2)
-    print(f"\nSMILES enumeration, random_smiles on 2 worker processes, {n_enum:,} MOSES SMILES: {rate:,.0f} SMILES/s; "
-          f"{n_changed/n_enum:.1%} differ from the input; round-trip to the same canonical molecule {n_same:,}/{n_enum:,} "
-          f"({n_same/n_enum:.3%}); {n_none} did not parse")
-    aug_rate = augmented_loader_rate(smiles[:n_enum], vocabs['regex'], 256, 200, 2)
-    print(f"augmented TextDataset, shuffled DataLoader, 2 workers, bs 256, 200 batches: {aug_rate:,.0f} SMILES/s")
-    n_test, rows = scaffold_split_figures(a.data/'moses'/'test.csv.gz', 2)
-    for balanced, dt, sp, shared, covered in rows:
-        print(f"scaffold split of MOSES test ({n_test:,}), 80/10/10, {'balanced (chemprop)' if balanced else 'largest first (DeepChem)'}, "
-              f"2 workers: {dt:.1f} s; {sp.n_groups:,} scaffolds; train/valid/test {len(sp.train_idxs):,}/{len(sp.valid_idxs):,}/"
-              f"{len(sp.test_idxs):,}; {len(sp.failed_idxs)} failed; scaffolds shared between parts {shared} (target 0); "
-              f"every molecule placed once: {covered == n_test}")
+    if not a.skip_chem:
+        n_enum = min(a.n_enum, n)
+        rate, n_same, n_changed, n_none = enumeration(smiles[:n_enum], 2)
+        print(f"\nSMILES enumeration, random_smiles on 2 worker processes, {n_enum:,} MOSES SMILES: {rate:,.0f} SMILES/s; "
+              f"{n_changed/n_enum:.1%} differ from the input; round-trip to the same canonical molecule {n_same:,}/{n_enum:,} "
+              f"({n_same/n_enum:.3%}); {n_none} did not parse")
+        aug_rate = augmented_loader_rate(smiles[:n_enum], vocabs['regex'], 256, 200, 2)
+        print(f"augmented TextDataset, shuffled DataLoader, 2 workers, bs 256, 200 batches: {aug_rate:,.0f} SMILES/s")
+        n_test, rows = scaffold_split_figures(a.data/'moses'/'test.csv.gz', 2)
+        for balanced, dt, sp, shared, covered in rows:
+            print(f"scaffold split of MOSES test ({n_test:,}), 80/10/10, {'balanced (chemprop)' if balanced else 'largest first (DeepChem)'}, "
+                  f"2 workers: {dt:.1f} s; {sp.n_groups:,} scaffolds; train/valid/test {len(sp.train_idxs):,}/{len(sp.valid_idxs):,}/"
+                  f"{len(sp.test_idxs):,}; {len(sp.failed_idxs)} failed; scaffolds shared between parts {shared} (target 0); "
+                  f"every molecule placed once: {covered == n_test}")
     if a.skip_encode: raise SystemExit
 
     # padding of random vs bucketed batches, bs 256, regex token lengths
