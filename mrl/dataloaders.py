@@ -650,6 +650,7 @@ def dataloader(self:BaseDataset,
     f = self.collate_function
     takes_device = _accepts_device(f)
     if takes_device: f = partial(f, device='cpu' if num_workers > 0 else device)
+    if num_workers > 0: dl_kwargs.setdefault('generator', torch.Generator().manual_seed(seed)) # workers' seeds follow `seed`
     args = dict(num_workers=num_workers, collate_fn=f, **batching, **dl_kwargs)
     if (takes_device and num_workers > 0) or (not takes_device and device is not None): return DeviceDataLoader(self, device, **args)
     return DataLoader(self, **args)
