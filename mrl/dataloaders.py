@@ -595,7 +595,7 @@ class DeviceDataLoader(DataLoader):
 
 # %% ../nbs/01_dataloaders.ipynb #4cdb3ff3
 class BaseDataset(Dataset):
-    "Base of the `mrl` datasets: a collate function, bucketed dataloaders, train/valid splits and `new`."
+    "Base of the `mrl` datasets: a collate function, dataloaders (in order, or shuffled and bucketed), train/valid splits and `new`."
     def __init__(self,
                  collate_function:Callable, # turns a list of items into a batch
                 ):
