@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""ECFP6 (2048 bits) for the MOSES test set through `mrl.core.featurize` with 1 and 2 workers, side by side with a
+"""ECFP6 (2048 bits) for the MOSES test set through `mrl.chem.featurize` with 1 and 2 workers, side by side with a
 plain loop over RDKit's Morgan generator. Prints molecules/s (median of --repeats runs) and the ratios.
 
 Targets (issue 2): mrl with 1 worker within 1.2x of the plain loop; 2 workers >= 1.7x of 1 worker.

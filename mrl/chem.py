@@ -5,45 +5,57 @@
 # %% ../nbs/00a_chem.ipynb #ad67bcf9
 from __future__ import annotations
 from collections.abc import Sequence, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from rdkit import Chem, RDLogger
 from rdkit.Chem import Descriptors, Crippen, rdMolDescriptors
 from rdkit.Chem import rdFingerprintGenerator
+from rdkit.Chem.Scaffolds import MurckoScaffold
 from fastcore.script import call_parse
 
 from .core import *
 
 # %% auto #0
-__all__ = ['FINGERPRINTS', 'quiet_rdkit', 'to_mol', 'canon_smiles', 'molwt', 'tpsa', 'rings', 'heavy_atoms', 'hbd', 'hba', 'logp',
-           'morgan_generator', 'fingerprint', 'ECFP4', 'ECFP6', 'FCFP4', 'FCFP6', 'Featurized', 'featurize',
-           'fingerprint_kind', 'featurize_smiles', 'mrl_demo']
+__all__ = ['FINGERPRINTS', 'quiet_rdkit', 'to_mol', 'canon_smiles', 'random_smiles', 'remove_stereo', 'molwt', 'average_molwt',
+           'tpsa', 'rings', 'heavy_atoms', 'hbd', 'hba', 'logp', 'morgan_generator', 'fingerprint', 'ECFP4', 'ECFP6',
+           'FCFP4', 'FCFP6', 'Featurized', 'featurize', 'fingerprint_kind', 'featurize_smiles', 'murcko_scaffold',
+           'MolSplit', 'split_by_scaffold', 'split_by_molecule', 'mrl_demo']
 
 # %% ../nbs/00a_chem.ipynb #c74d29d7
-_rdkit_quiet = False
+_rdkit_quiet = False # whether `quiet_rdkit` has silenced RDKit in this process
+
+# %% ../nbs/00a_chem.ipynb #ecff9425
 def quiet_rdkit():
     "Silence RDKit's per-molecule log messages (parse errors are counted and reported by `mrl` instead)."
     global _rdkit_quiet
     if not _rdkit_quiet: RDLogger.DisableLog('rdApp.*'); _rdkit_quiet = True
 
-# %% ../nbs/00a_chem.ipynb #ecff9425
-def to_mol(
-    smiles:str, # a SMILES string
-    sanitize:bool=True, # run RDKit's sanitization (valence checks, aromaticity)
-) -> Chem.Mol|None:
-    "The RDKit molecule of `smiles`, or `None` when it cannot be parsed (no log noise)."
-    quiet_rdkit()
-    if not isinstance(smiles, str) or not smiles: return None
-    return Chem.MolFromSmiles(smiles, sanitize=sanitize)
+# %% ../nbs/00a_chem.ipynb #8b090cf8
+def _inner_space(s:str) -> bool:
+    "Whether the stripped text `s` holds whitespace (RDKit would read only the part before it)."
+    return len(s.split()) > 1
 
 # %% ../nbs/00a_chem.ipynb #21f06a1c
+def to_mol(
+    smiles:str|Chem.Mol, # a SMILES string, or an RDKit molecule (returned as it is, as in MRL)
+    sanitize:bool=True, # run RDKit's sanitization (valence checks, aromaticity)
+) -> Chem.Mol|None:
+    "The RDKit molecule of `smiles`, or `None` when it cannot be parsed or holds whitespace (no log noise)."
+    if isinstance(smiles, Chem.Mol): return smiles
+    quiet_rdkit()
+    if not isinstance(smiles, str): return None
+    s = smiles.strip()
+    if not s or _inner_space(s): return None
+    return Chem.MolFromSmiles(s, sanitize=sanitize)
+
+# %% ../nbs/00a_chem.ipynb #409554a8
 def _as_mol(mol_or_smiles) -> Chem.Mol:
     "A molecule from a molecule or a SMILES, with an error naming the SMILES that does not parse."
-    if isinstance(mol_or_smiles, Chem.Mol): return mol_or_smiles
     mol = to_mol(mol_or_smiles)
-    if mol is None: raise ValueError(f"Invalid SMILES: {mol_or_smiles!r}")
-    return mol
+    if mol is not None: return mol
+    why = ' (whitespace inside a SMILES)' if isinstance(mol_or_smiles, str) and _inner_space(mol_or_smiles.strip()) else ''
+    raise ValueError(f"Invalid SMILES: {mol_or_smiles!r}{why}")
 
 # %% ../nbs/00a_chem.ipynb #f0dc6c8f
 def canon_smiles(
@@ -54,8 +66,35 @@ def canon_smiles(
     return None if mol is None else Chem.MolToSmiles(mol)
 
 # %% ../nbs/00a_chem.ipynb #eefcc721
+def random_smiles(
+    m, # an RDKit molecule or a SMILES string
+    seed:int|None=None, # seed of this draw (`None`: a fresh random choice)
+) -> str|None:
+    "A random valid SMILES of the molecule (atoms written from a random start in random order), or `None` when it does not parse."
+    mol = to_mol(m)
+    if mol is None: return None
+    return Chem.MolToRandomSmilesVect(mol, 1, randomSeed=-1 if seed is None else int(seed) % 2**31)[0]
+
+# %% ../nbs/00a_chem.ipynb #d8a810fc
+def remove_stereo(
+    m, # an RDKit molecule or a SMILES string
+) -> str|None:
+    "The SMILES without stereochemistry (`@`, `/`, `\\`; a SMILES without any is returned as given), or `None` when it does not parse."
+    if isinstance(m, str) and not any(c in m for c in '@/\\'): return m
+    mol = to_mol(m)
+    if mol is None: return None
+    mol = Chem.Mol(mol)
+    Chem.RemoveStereochemistry(mol)
+    return Chem.MolToSmiles(mol)
+
+# %% ../nbs/00a_chem.ipynb #d6105181
 def molwt(m) -> float:
-    "Average molecular weight (g/mol) of a molecule or SMILES."
+    "Exact (monoisotopic) mass of a molecule or SMILES, in daltons, as MRL's `molwt`."
+    return rdMolDescriptors.CalcExactMolWt(_as_mol(m))
+
+# %% ../nbs/00a_chem.ipynb #2360bb8d
+def average_molwt(m) -> float:
+    "Average molecular weight (g/mol, standard atomic weights) of a molecule or SMILES."
     return Descriptors.MolWt(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #c94a251d
@@ -96,14 +135,23 @@ def _check_kind(kind:str):
     if kind not in FINGERPRINTS: raise ValueError(f"Unknown fingerprint {kind!r}; choose one of {list(FINGERPRINTS)}")
 
 # %% ../nbs/00a_chem.ipynb #331887bc
-_generators = {}
+def _check_count(value, name:str, minimum:int=1) -> int:
+    "`value` as an int, or an error naming the argument when it is not an integer of at least `minimum`."
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}")
+    return int(value)
+
+# %% ../nbs/00a_chem.ipynb #882cdda0
+_generators = {} # (radius, nbits, features) -> generator, built once per process
+
+# %% ../nbs/00a_chem.ipynb #526ea478
 def morgan_generator(
     radius:int, # 2 for ECFP4/FCFP4, 3 for ECFP6/FCFP6
     nbits:int=2048, # length of the bit vector
     features:bool=False, # use feature (FCFP) instead of atom (ECFP) invariants
 ):
     "A cached RDKit Morgan fingerprint generator."
-    key = (radius, nbits, features)
+    key = (_check_count(radius, 'radius', 0), _check_count(nbits, 'nbits'), bool(features))
     if key not in _generators:
         inv = rdFingerprintGenerator.GetMorganFeatureAtomInvGen() if features else None
         _generators[key] = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=nbits, atomInvariantsGenerator=inv)
@@ -177,9 +225,12 @@ def featurize(
     chunksize:int=2048, # molecules per chunk sent to a worker
     progress:bool=True, # show a progress bar over chunks
 ) -> Featurized:
-    "Fingerprint matrix of a list of SMILES, in parallel if asked, listing the SMILES that failed."
+    "Fingerprint matrix of a list of SMILES (or of one SMILES), in parallel if asked, listing the SMILES that failed."
     _check_kind(kind)
-    smiles = list(smiles)
+    nbits, chunksize = _check_count(nbits, 'nbits'), _check_count(chunksize, 'chunksize')
+    if isinstance(smiles, (str, Chem.Mol)): smiles = [smiles] # one molecule
+    try: smiles = list(smiles)
+    except TypeError: raise TypeError(f"featurize expects a list of SMILES, got {type(smiles).__name__} {smiles!r:.50}") from None
     n_workers = resolve_num_workers(n_workers)
     parallel = n_workers > 1 and len(smiles) > chunksize
     jobs = [(smiles[i:i+chunksize], kind, nbits, parallel) for i in range(0, len(smiles), chunksize)]
@@ -228,6 +279,121 @@ def featurize_smiles(
     shapes = {v.shape for v in ok}
     if len(shapes) > 1: raise ValueError(f"mol_function returned vectors of different shapes: {sorted(shapes)[:5]}")
     return (np.stack(ok) if ok else np.zeros((0, 0), np.float32)), failed
+
+# %% ../nbs/00a_chem.ipynb #d4623f30
+def murcko_scaffold(
+    m, # an RDKit molecule or a SMILES string
+    generic:bool=False, # make the scaffold generic: every atom a carbon, every bond single
+    remove_stereochem:bool=False, # remove stereochemistry first
+) -> str|None:
+    "The Bemis–Murcko scaffold of a molecule as a SMILES (`''` without rings), or `None` when it does not parse."
+    mol = to_mol(m)
+    if mol is None: return None
+    if remove_stereochem: mol = Chem.Mol(mol); Chem.RemoveStereochemistry(mol)
+    scaffold = MurckoScaffold.GetScaffoldForMol(mol)
+    if generic: scaffold = MurckoScaffold.MakeScaffoldGeneric(scaffold)
+    return Chem.MolToSmiles(scaffold)
+
+# %% ../nbs/00a_chem.ipynb #c687140d
+@dataclass
+class MolSplit:
+    "Input indices of the train/valid/test parts of a grouped split, with the group of every input and the inputs that failed."
+    train_idxs: np.ndarray # input indices of the training part
+    valid_idxs: np.ndarray # input indices of the validation part
+    test_idxs: np.ndarray # input indices of the test part (empty without one)
+    groups: list # group of every input (scaffold or canonical SMILES), `None` where it did not parse
+    failed_idxs: list # inputs that did not parse (in no part)
+    failed_smiles: list # those inputs, as given
+    n_groups: int = 0 # number of distinct groups
+    def __repr__(self):
+        return (f"MolSplit(train {len(self.train_idxs):,}, valid {len(self.valid_idxs):,}, test {len(self.test_idxs):,}; "
+                f"{self.n_groups:,} groups; {len(self.failed_idxs)} failed{': ' + str(self.failed_idxs[:5]) if self.failed_idxs else ''})")
+
+# %% ../nbs/00a_chem.ipynb #61698471
+def _check_fractions(percent_valid:float, percent_test:float):
+    "An error unless both fractions are in [0, 1) and leave room for training."
+    for name, f in [('percent_valid', percent_valid), ('percent_test', percent_test)]:
+        if isinstance(f, bool) or not isinstance(f, (int, float, np.floating)) or not 0 <= f < 1:
+            raise ValueError(f"{name} must be a number in [0, 1), got {f!r}")
+    if percent_valid + percent_test >= 1: raise ValueError(f"percent_valid + percent_test must be below 1, got {percent_valid + percent_test}")
+
+# %% ../nbs/00a_chem.ipynb #c22be3d0
+def _assign_groups(
+    ordered:list, # index lists of the groups, in the order they are placed
+    sizes:tuple, # wanted sizes of the (train, valid, test) parts
+) -> list[np.ndarray]:
+    "Put each group whole into the first part it fits in, else into the part with the most room left."
+    room, parts = list(sizes), [[], [], []]
+    for g in ordered:
+        k = next((k for k in range(3) if len(g) <= room[k]), int(np.argmax(room)))
+        parts[k].extend(g); room[k] -= len(g)
+    return [np.array(sorted(p), np.int64) for p in parts]
+
+# %% ../nbs/00a_chem.ipynb #f13c94ce
+def _split_groups(smiles, keys, percent_valid, percent_test, order) -> MolSplit:
+    "A `MolSplit` of the inputs grouped by `keys` (`None`: failed), the groups placed in `order(list of groups)` order."
+    groups = {}
+    for i, k in enumerate(keys):
+        if k is not None: groups.setdefault(k, []).append(i)
+    failed = [i for i, k in enumerate(keys) if k is None]
+    n = len(keys) - len(failed)
+    n_valid, n_test = int(round(n * percent_valid)), int(round(n * percent_test))
+    train, valid, test = _assign_groups(order(list(groups.values()), n_valid, n_test), (n - n_valid - n_test, n_valid, n_test))
+    return MolSplit(train, valid, test, list(keys), failed, [smiles[i] for i in failed], len(groups))
+
+# %% ../nbs/00a_chem.ipynb #74878159
+def _scaffold_chunk(args) -> list:
+    "Scaffolds of one chunk of SMILES (for worker processes)."
+    smiles, generic, remove_stereochem = args
+    return [murcko_scaffold(s, generic, remove_stereochem) for s in smiles]
+
+# %% ../nbs/00a_chem.ipynb #c2f1bf4c
+def split_by_scaffold(
+    smiles:Sequence[str], # the molecules (SMILES or RDKit molecules)
+    percent_valid:float, # fraction of the molecules for validation
+    percent_test:float=0., # fraction for testing
+    seed:int=0, # seed of the order in which scaffolds are placed (`balanced`)
+    balanced:bool=True, # chemprop's balanced split (else DeepChem's: largest scaffolds first, no randomness)
+    generic:bool=False, # group by generic scaffolds
+    n_workers:int=1, # worker processes computing the scaffolds
+    chunksize:int=4096, # molecules per chunk sent to a worker
+    progress:bool=False, # show a progress bar
+) -> MolSplit:
+    "Split molecules so that all molecules of one Bemis–Murcko scaffold fall in the same part; unparsable ones are listed."
+    _check_fractions(percent_valid, percent_test)
+    smiles = [smiles] if isinstance(smiles, (str, Chem.Mol)) else list(smiles)
+    chunks = [(smiles[i:i+chunksize], generic, False) for i in range(0, len(smiles), chunksize)]
+    keys = [k for part in parallel_map(_scaffold_chunk, chunks, n_workers=n_workers, chunksize=1, progress=progress, desc='scaffolds')
+            for k in part]
+    def order(groups, n_valid, n_test):
+        if not balanced: return sorted(groups, key=lambda g: (-len(g), g[0]))
+        rng = np.random.default_rng(seed)
+        big = [g for g in groups if len(g) > n_valid / 2 or len(g) > n_test / 2]
+        small = [g for g in groups if not (len(g) > n_valid / 2 or len(g) > n_test / 2)]
+        return [big[i] for i in rng.permutation(len(big))] + [small[i] for i in rng.permutation(len(small))]
+    return _split_groups(smiles, keys, percent_valid, percent_test, order)
+
+# %% ../nbs/00a_chem.ipynb #7abef024
+def _canon_chunk(smiles:list) -> list:
+    "Canonical SMILES of one chunk (for worker processes)."
+    return [canon_smiles(s) for s in smiles]
+
+# %% ../nbs/00a_chem.ipynb #6d08cc49
+def split_by_molecule(
+    smiles:Sequence[str], # the molecules (SMILES or RDKit molecules)
+    percent_valid:float, # fraction of the molecules for validation
+    percent_test:float=0., # fraction for testing
+    seed:int=0, # seed of the random order of the molecules
+    n_workers:int=1, # worker processes canonicalizing the SMILES
+    chunksize:int=4096, # molecules per chunk sent to a worker
+) -> MolSplit:
+    "Random split in which every copy of a molecule (same canonical SMILES) falls in the same part; unparsable ones are listed."
+    _check_fractions(percent_valid, percent_test)
+    smiles = [smiles] if isinstance(smiles, (str, Chem.Mol)) else list(smiles)
+    chunks = [smiles[i:i+chunksize] for i in range(0, len(smiles), chunksize)]
+    keys = [k for part in parallel_map(_canon_chunk, chunks, n_workers=n_workers, chunksize=1, progress=False) for k in part]
+    def order(groups, n_valid, n_test): return [groups[i] for i in np.random.default_rng(seed).permutation(len(groups))]
+    return _split_groups(smiles, keys, percent_valid, percent_test, order)
 
 # %% ../nbs/00a_chem.ipynb #de4c74d2
 @call_parse

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_dataloaders.ipynb #94a8d243
 from __future__ import annotations
-import json, math
+import inspect, json, math
 from collections import Counter
 from collections.abc import Sequence, Callable
 from functools import partial
@@ -27,6 +27,15 @@ __all__ = ['SPECIAL_TOKENS', 'VOCAB_FORMAT', 'Vocab', 'pad_ids', 'check_texts', 
 SPECIAL_TOKENS = ['bos', 'eos', 'pad', 'unk'] # first in every vocabulary, in this order (MRL's)
 
 # %% ../nbs/01_dataloaders.ipynb #c3045d80
+def _check_vocab_args(itos, prefunc, postfunc):
+    "Errors for tokens that are not a list of strings, and for `prefunc`/`postfunc` that are not functions."
+    if isinstance(itos, str): raise TypeError(f"itos must be a list of tokens, got the string {itos[:50]!r}")
+    bad = [(i, t) for i, t in enumerate(itos) if not isinstance(t, str)]
+    if bad: raise TypeError(f"Vocabulary tokens must be strings; got {bad[:5]} (index, token)")
+    for name, f in [('prefunc', prefunc), ('postfunc', postfunc)]:
+        if f is not None and not callable(f): raise TypeError(f"{name} must be a function or None, got {f!r}")
+
+# %% ../nbs/01_dataloaders.ipynb #011df8f2
 class Vocab:
     "Token ↔ id mapping with the special tokens `bos eos pad unk` first; subclasses define `tokenize`."
     joiner = '' # string placed between tokens by `reconstruct`
@@ -38,13 +47,16 @@ class Vocab:
 
     def __init__(self,
                  itos:Sequence[str], # tokens of the vocabulary (special tokens are moved first, duplicates dropped)
+                 prefunc:Callable|None=None, # applied to a text before tokenizing (MRL's later `Vocab`)
+                 postfunc:Callable|None=None, # applied to a reconstructed text
                 ):
-        bad = [(i, t) for i, t in enumerate(itos) if not isinstance(t, str)]
-        if bad: raise TypeError(f"Vocabulary tokens must be strings; got {bad[:5]} (index, token)")
+        _check_vocab_args(itos, prefunc, postfunc)
         self.special_tokens = list(SPECIAL_TOKENS)
         self.itos = self.special_tokens + [t for t in dict.fromkeys(itos) if t not in SPECIAL_TOKENS]
         self.stoi = {t: i for i, t in enumerate(self.itos)}
         self.unks = Counter() # unknown token -> times seen by `numericalize`
+        self.prefunc, self.postfunc = prefunc, postfunc
+        self.version = 0 # incremented whenever tokens are added
 
     bos_idx = property(lambda self: 0, doc="Id of `bos` (0).")
     eos_idx = property(lambda self: 1, doc="Id of `eos` (1).")
@@ -56,6 +68,22 @@ class Vocab:
     def tokenize(self, text:str) -> list[str]:
         "Split `text` into tokens (defined by subclasses)."
         raise NotImplementedError(f"{type(self).__name__} does not define `tokenize`")
+
+# %% ../nbs/01_dataloaders.ipynb #9f3364b4
+@patch
+def preprocess(self:Vocab,
+               text:str, # a text about to be tokenized
+              ) -> str:
+    "`prefunc(text)`, or `text` when there is no `prefunc` (MRL's later hook; subclasses call it in `tokenize`)."
+    return text if self.prefunc is None else self.prefunc(text)
+
+# %% ../nbs/01_dataloaders.ipynb #6ef4f8f2
+@patch
+def postprocess(self:Vocab,
+                text:str, # a reconstructed text
+               ) -> str:
+    "`postfunc(text)`, or `text` when there is no `postfunc` (applied by `reconstruct` and `decode_batch`)."
+    return text if self.postfunc is None else self.postfunc(text)
 
 # %% ../nbs/01_dataloaders.ipynb #185027a1
 @patch
@@ -98,8 +126,8 @@ def _reconstruct(self:Vocab, ids) -> list[str]:
 def reconstruct(self:Vocab,
                 ids:Sequence[int], # ids, e.g. from `numericalize`
                ) -> str:
-    "The text of `ids`: stops at the first `eos`, skips `bos` and `pad`."
-    return self.joiner.join(self._reconstruct(ids))
+    "The text of `ids`: stops at the first `eos`, skips `bos` and `pad`; then `postprocess`."
+    return self.postprocess(self.joiner.join(self._reconstruct(ids)))
 
 # %% ../nbs/01_dataloaders.ipynb #d3b6734a
 @patch
@@ -123,6 +151,7 @@ def update_vocab(self:Vocab) -> list[str]:
     new = [t for t, _ in sorted(self.unks.items(), key=lambda kv: (-kv[1], kv[0])) if t not in self.stoi]
     for t in new: self.stoi[t] = len(self.itos); self.itos.append(t)
     self.unks = Counter()
+    if new: self.version = getattr(self, 'version', 0) + 1
     self._vocab_changed()
     return new
 
@@ -146,10 +175,40 @@ def update_vocab_from_data(self:Vocab,
     return added
 
 # %% ../nbs/01_dataloaders.ipynb #2d5b0876
+def _function_ref(
+    f:Callable, # a module-level function
+    what:str='function', # its role, for the error message
+) -> str:
+    "`'module:qualified.name'` of `f`, with an error when `f` cannot be found again by that name (a lambda, a nested function)."
+    module = getattr(f, '__module__', None) or getattr(getattr(f, '__objclass__', None), '__module__', None) # (methods of builtins: `str.lower`)
+    qualname = getattr(f, '__qualname__', None)
+    if not module or not qualname or '<' in qualname:
+        raise ValueError(f"The {what} {f!r} cannot be saved: only functions defined at the top level of a module can be saved by name")
+    return f"{module}:{qualname}"
+
+# %% ../nbs/01_dataloaders.ipynb #88b26735
+def _resolve_function(
+    ref:str, # `'module:qualified.name'`, as written by `_function_ref`
+    trusted:bool, # may import modules outside `mrl`
+    where:str, # file and key, for error messages
+) -> Callable:
+    "The function named by `ref`; outside `mrl`'s modules only when `trusted`."
+    if not isinstance(ref, str) or ref.count(':') != 1: raise ValueError(f"{where} must be a function name \"module:name\", got {ref!r}")
+    module, qualname = ref.split(':')
+    if not trusted and module != 'mrl' and not module.startswith('mrl.'):
+        raise ValueError(f"{where} names {ref!r}, outside mrl: pass trusted=True to import it (only for files you trust)")
+    try:
+        f = import_module(module)
+        for part in qualname.split('.'): f = getattr(f, part)
+    except (ImportError, AttributeError) as e: raise ValueError(f"{where}: cannot find the function {ref!r}: {e}") from None
+    if not callable(f): raise ValueError(f"{where}: {ref!r} is not a function")
+    return f
+
+# %% ../nbs/01_dataloaders.ipynb #7624f312
 @patch
 def config(self:Vocab) -> dict:
     "Constructor arguments other than `itos` (JSON-serialisable); subclasses with settings extend it."
-    return {}
+    return {k: _function_ref(f, k) for k, f in [('prefunc', self.prefunc), ('postfunc', self.postfunc)] if f is not None}
 
 # %% ../nbs/01_dataloaders.ipynb #6b39a9c9
 VOCAB_FORMAT = 'mrl.vocab' # the `format` field of vocabulary JSON files
@@ -171,31 +230,80 @@ def save(self:Vocab,
 
 # %% ../nbs/01_dataloaders.ipynb #a9128d96
 @patch(cls_method=True)
-def from_json(cls:Vocab,
-              d:dict, # as written by `to_json`
-              source:str='<dict>', # where `d` came from, for error messages
-             ) -> Vocab:
-    "The vocabulary described by `d`, as the subclass it was saved from (which must be `cls` or derive from it)."
-    if not isinstance(d, dict) or d.get('format') != VOCAB_FORMAT:
-        raise ValueError(f"{source} is not an mrl vocabulary file (no \"format\": \"{VOCAB_FORMAT}\")")
+def _config_from_json(cls:Vocab,
+                      config:dict, # the `config` of a vocabulary file
+                      source:str, # the file, for error messages
+                      trusted:bool=False, # the file comes from someone you trust
+                     ) -> dict:
+    "Checked constructor arguments from a file's `config`: known keys only, functions resolved (subclasses check their settings)."
+    if not isinstance(config, dict): raise ValueError(f'{source}: "config" must be an object, got {type(config).__name__}')
+    params = inspect.signature(cls.__init__).parameters
+    known = [k for k in params if k not in ('self', 'itos')]
+    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        unknown = [k for k in config if k not in known]
+        if unknown: raise ValueError(f'{source}: unknown key(s) {unknown} in "config" of a {cls.__name__}; known: {known}')
+    out = dict(config)
+    for k in ('prefunc', 'postfunc', 'tok_func'):
+        if out.get(k) is not None: out[k] = _resolve_function(out[k], trusted, f'{source}: "config.{k}"')
+    return out
+
+# %% ../nbs/01_dataloaders.ipynb #555cdc18
+def _vocab_class(
+    d:dict, # a vocabulary file's content
+    source:str, # the file, for error messages
+) -> type:
+    "The `Vocab` subclass a file names (its `mrl` module imported if needed)."
     name, module = d.get('class'), d.get('module', '')
+    if not isinstance(name, str): raise ValueError(f'{source}: "class" must be a string, got {name!r}')
     if name not in Vocab._registry and isinstance(module, str) and module.split('.')[0] == 'mrl':
         try: import_module(module) # registers the subclass (only modules of the mrl package are imported)
         except ImportError: pass
     klass = Vocab if name == 'Vocab' else Vocab._registry.get(name)
     if klass is None: raise ValueError(f"{source}: unknown vocabulary class {name!r}; known: {sorted(Vocab._registry)}")
-    if not issubclass(klass, cls): raise TypeError(f"{source} holds a {name}, not a {cls.__name__}")
-    vocab = klass(d['itos'], **d.get('config', {}))
-    if vocab.itos != d['itos']: raise ValueError(f"{source}: token list is not in vocabulary order (special tokens first, no duplicates)")
+    return klass
+
+# %% ../nbs/01_dataloaders.ipynb #86360c82
+def _check_itos(
+    itos, # a vocabulary file's token list
+    source:str, # the file, for error messages
+) -> list:
+    "The file's token list, with an error naming the first bad entry."
+    if not isinstance(itos, list): raise ValueError(f'{source}: "itos" must be a list of tokens, got {type(itos).__name__}')
+    bad = next((i for i, t in enumerate(itos) if not isinstance(t, str)), None)
+    if bad is not None: raise ValueError(f'{source}: "itos"[{bad}] must be a string, got {itos[bad]!r}')
+    if itos[:len(SPECIAL_TOKENS)] != SPECIAL_TOKENS or len(set(itos)) != len(itos):
+        raise ValueError(f'{source}: "itos" is not in vocabulary order (the special tokens {SPECIAL_TOKENS} first, no duplicates)')
+    return itos
+
+# %% ../nbs/01_dataloaders.ipynb #7f6708f5
+@patch(cls_method=True)
+def from_json(cls:Vocab,
+              d:dict, # as written by `to_json`
+              source:str='<dict>', # where `d` came from, for error messages
+              trusted:bool=False, # the file comes from someone you trust: allow any tokenizer pattern and functions outside `mrl`
+             ) -> Vocab:
+    "The vocabulary described by `d`, as the subclass it was saved from (which must be `cls` or derive from it)."
+    if not isinstance(d, dict) or d.get('format') != VOCAB_FORMAT:
+        raise ValueError(f"{source} is not an mrl vocabulary file (no \"format\": \"{VOCAB_FORMAT}\")")
+    if d.get('version', 1) != 1: raise ValueError(f'{source}: unsupported "version" {d.get("version")!r} (this mrl reads version 1)')
+    klass = _vocab_class(d, source)
+    if not issubclass(klass, cls): raise TypeError(f"{source} holds a {klass.__name__}, not a {cls.__name__}")
+    if 'itos' not in d: raise ValueError(f'{source}: missing key "itos" (the tokens)')
+    itos = _check_itos(d['itos'], source)
+    kwargs = klass._config_from_json(d.get('config', {}), source, trusted)
+    try: vocab = klass(itos, **kwargs)
+    except (TypeError, ValueError) as e: raise ValueError(f'{source}: bad "config" for a {klass.__name__}: {e}') from None
+    if vocab.itos != itos: raise ValueError(f'{source}: "itos" is not in vocabulary order for a {klass.__name__}')
     return vocab
 
-# %% ../nbs/01_dataloaders.ipynb #555cdc18
+# %% ../nbs/01_dataloaders.ipynb #44eec278
 @patch(cls_method=True)
 def load(cls:Vocab,
          path:str|Path, # JSON file written by `save`
+         trusted:bool=False, # the file comes from someone you trust: allow any tokenizer pattern and functions outside `mrl`
         ) -> Vocab:
     "Read a vocabulary saved by `save`, as the subclass it was saved from."
-    return cls.from_json(read_json(path, 'vocabulary file'), str(path))
+    return cls.from_json(read_json(path, 'vocabulary file'), str(path), trusted)
 
 # %% ../nbs/01_dataloaders.ipynb #55e16e84
 def pad_ids(
@@ -218,13 +326,15 @@ def pad_ids(
 def check_texts(
     texts:Sequence[str], # texts (SMILES, sentences…)
     what:str='text', # what one text is, for error messages
+    allow_empty:bool=False, # accept empty strings
 ) -> list:
-    "`texts` as a list, with an error naming the index of the first item that is not a non-empty string."
+    "`texts` as a list, with an error naming the index of the first item that is not a string (or is empty, unless allowed)."
     if isinstance(texts, str): raise TypeError(f"Expected a list of {what}s, got a single string {texts[:50]!r}")
-    texts = texts if isinstance(texts, list) else list(texts)
+    try: texts = texts if isinstance(texts, list) else list(texts)
+    except TypeError: raise TypeError(f"Expected a list of {what}s, got {type(texts).__name__} {texts!r:.50}") from None
     for i, t in enumerate(texts):
         if not isinstance(t, str): raise TypeError(f"{what} at index {i} is {t!r} ({type(t).__name__}), not a string")
-        if not t: raise ValueError(f"{what} at index {i} is an empty string")
+        if not t and not allow_empty: raise ValueError(f"{what} at index {i} is an empty string")
     return texts
 
 # %% ../nbs/01_dataloaders.ipynb #489e4b60
@@ -238,7 +348,8 @@ def _fast_encode(self:Vocab, texts:list[str]):
 def _encode_at(self:Vocab, texts, i) -> list[int]:
     "`encode(texts[i])`, with errors naming the index."
     try: return self.encode(texts[i])
-    except (ValueError, TypeError) as e: raise type(e)(f"{getattr(self, 'text_name', 'text')} at index {i}: {e}") from None
+    except (ValueError, TypeError) as e:
+        raise (TypeError if isinstance(e, TypeError) else ValueError)(f"{getattr(self, 'text_name', 'text')} at index {i}: {e}") from None
 
 # %% ../nbs/01_dataloaders.ipynb #444d3556
 @patch
@@ -247,7 +358,7 @@ def encode_batch(self:Vocab,
                  as_tensor:bool=True, # return torch LongTensors (else NumPy arrays)
                 ):
     "Padded ids `(n, max_len)` of `texts` and their lengths (with `bos`/`eos` when `tokenize` adds them)."
-    texts = check_texts(texts, getattr(self, 'text_name', 'text'))
+    texts = check_texts(texts, getattr(self, 'text_name', 'text'), allow_empty=True)
     fast = self._fast_encode(texts) if len(texts) else None
     if fast is None: ids, lens = pad_ids([self._encode_at(texts, i) for i in range(len(texts))], self.pad_idx)
     else: ids, lens = fast
@@ -326,7 +437,7 @@ def decode_batch(self:Vocab,
     if L == 0: return [''] * n
     table = self._decode_table()
     if table is None or n == 0:
-        return [self.reconstruct(r if lengths is None else r[:int(l)]) for r, l in zip(ids, lengths if lengths is not None else [None]*n)]
+        return [self.reconstruct(r if lengths is None else r[:int(l)]) for r, l in zip(ids, lengths if lengths is not None else [None]*n)] # (postprocessed)
     lut, repl = table
     if len(self.itos) < 255 and (self.bos_idx, self.eos_idx, self.pad_idx) == (0, 1, 2): raw = _decode_bytes_u8(ids, lengths, lut)
     else: raw = _decode_bytes(self, ids, lengths, lut)
@@ -338,7 +449,7 @@ def decode_batch(self:Vocab,
     if self.joiner:
         k = len(self.joiner)
         rows = [r[:-k] for r in rows]
-    return rows
+    return rows if self.postfunc is None else [self.postfunc(r) for r in rows]
 
 # %% ../nbs/01_dataloaders.ipynb #b2c5cd6b
 class PackedSequences(Sequence):
@@ -440,6 +551,13 @@ def all_batches(self:BucketBatchSampler) -> list[np.ndarray]:
     while batches and len(batches) < total: batches += batches[:total - len(batches)]
     return batches
 
+# %% ../nbs/01_dataloaders.ipynb #7ea828f8
+@patch
+def order(self:BucketBatchSampler) -> np.ndarray:
+    "Dataset indices in the order this rank's batches of the current epoch hold them (the permutation bucketing applied)."
+    batches = self.all_batches()[self.rank::self.num_replicas]
+    return np.concatenate(batches) if batches else np.zeros(0, np.int64)
+
 # %% ../nbs/01_dataloaders.ipynb #52b6a121
 def padding_fraction(
     lengths:Sequence[int], # length of every item
@@ -461,23 +579,23 @@ def _accepts_device(f) -> bool:
     except (TypeError, ValueError): return False
 
 # %% ../nbs/01_dataloaders.ipynb #248e1f3d
-class DeviceDataLoader:
-    "A `DataLoader` whose batches are moved to `device` as they are taken."
+class DeviceDataLoader(DataLoader):
+    "A `torch.utils.data.DataLoader` that moves every batch to `device` as it is taken (its workers collate on the CPU)."
     def __init__(self,
-                 dl:DataLoader, # the loader to wrap
+                 dataset:Dataset, # the dataset
                  device=None, # where batches go; `None`: `default_device()`
+                 **kwargs, # the arguments of `DataLoader`
                 ):
-        self.dl, self.device = dl, device
+        super().__init__(dataset, **kwargs)
+        self.device = device
+
     def __iter__(self):
-        for b in self.dl: yield to_device(b, self.device)
-    def __len__(self): return len(self.dl)
-    def __getattr__(self, k):
-        if k == 'dl': raise AttributeError(k)
-        return getattr(self.dl, k)
+        device = default_device() if self.device is None else torch.device(self.device)
+        for b in super().__iter__(): yield to_device(b, device, non_blocking=self.pin_memory)
 
 # %% ../nbs/01_dataloaders.ipynb #4cdb3ff3
 class BaseDataset(Dataset):
-    "Base of the `mrl` datasets: a collate function, bucketed dataloaders, train/valid splits and `new`."
+    "Base of the `mrl` datasets: a collate function, dataloaders (in order, or shuffled and bucketed), train/valid splits and `new`."
     def __init__(self,
                  collate_function:Callable, # turns a list of items into a batch
                 ):
@@ -496,32 +614,46 @@ class BaseDataset(Dataset):
         raise NotImplementedError(f"{type(self).__name__} does not define `_subset`")
 
 # %% ../nbs/01_dataloaders.ipynb #895e2256
+def _batching(ds, bs, shuffle, bucket, drop_last, seed, bucket_mult, num_replicas, rank, sampler, batch_sampler) -> dict:
+    "The `DataLoader` arguments that choose the batches: a `BucketBatchSampler`, or the caller's sampler as PyTorch takes it."
+    if sampler is not None or batch_sampler is not None:
+        clash = [n for n, on in [('shuffle=True', shuffle), ('bucket=True', bucket), (f'num_replicas={num_replicas}', num_replicas != 1),
+                                 ('sampler and batch_sampler', sampler is not None and batch_sampler is not None),
+                                 ('drop_last with batch_sampler', batch_sampler is not None and drop_last)] if on]
+        if clash: raise ValueError(f"A sampler of your own excludes {', '.join(clash)} (as in PyTorch; shard and shuffle in the sampler)")
+        return {'batch_sampler': batch_sampler} if batch_sampler is not None else {'sampler': sampler, 'batch_size': bs, 'drop_last': drop_last}
+    lengths = ds.lengths() if (shuffle if bucket is None else bucket) else None
+    if lengths is None: lengths = np.zeros(len(ds), np.int64)
+    return {'batch_sampler': BucketBatchSampler(lengths, bs, shuffle=shuffle, drop_last=drop_last, seed=seed,
+                                                bucket_mult=bucket_mult, num_replicas=num_replicas, rank=rank)}
+
+# %% ../nbs/01_dataloaders.ipynb #13555b3b
 @patch
 def dataloader(self:BaseDataset,
                bs:int, # batch size
-               num_workers:int=0, # worker processes (-1: every CPU, or `$ncpus`)
-               shuffle:bool=True, # shuffle (pools, batches) each epoch
-               bucket:bool=True, # group items of similar length in batches
+               num_workers:int=0, # worker processes (-1: `$ncpus` if set, else every CPU, as in MRL)
+               shuffle:bool=False, # shuffle each epoch (else batches follow the dataset order, as in PyTorch and MRL)
+               bucket:bool|None=None, # batch items of similar length; `None`: when shuffling (ordered + bucketed: see `batch_sampler.order()`)
                drop_last:bool=False, # drop the incomplete batch
                seed:int=0, # seed of the shuffles
                bucket_mult:int=50, # pool size in batches for bucketing
                num_replicas:int=1, # DistributedDataParallel world size
                rank:int=0, # this process's rank
                device=None, # where batches go; `None`: where the collate function puts them (MRL's: `default_device()`)
-               **dl_kwargs, # passed to `torch.utils.data.DataLoader`
-              ):
-    "A DataLoader over this dataset, batched by a `BucketBatchSampler`."
+               sampler:Sampler|None=None, # your own sampler of indices (as in PyTorch; excludes shuffle, bucket, num_replicas)
+               batch_sampler:Sampler|None=None, # your own sampler of index lists (as in PyTorch)
+               **dl_kwargs, # passed to `torch.utils.data.DataLoader` (e.g. `pin_memory`)
+              ) -> DataLoader:
+    "A `DataLoader` over this dataset: in order, or shuffled and bucketed by length, or batched by your own sampler."
     num_workers = resolve_num_workers(num_workers)
-    lengths = self.lengths() if bucket else None
-    if lengths is None: lengths = np.zeros(len(self), np.int64)
-    sampler = BucketBatchSampler(lengths, bs, shuffle=shuffle, drop_last=drop_last, seed=seed,
-                                 bucket_mult=bucket_mult, num_replicas=num_replicas, rank=rank)
+    batching = _batching(self, bs, shuffle, bucket, drop_last, seed, bucket_mult, num_replicas, rank, sampler, batch_sampler)
     f = self.collate_function
     takes_device = _accepts_device(f)
-    collate = partial(f, device='cpu' if num_workers > 0 else device) if takes_device else f
-    dl = DataLoader(self, batch_sampler=sampler, num_workers=num_workers, collate_fn=collate, **dl_kwargs)
-    move_later = (num_workers > 0 and takes_device) or (not takes_device and device is not None)
-    return DeviceDataLoader(dl, device) if move_later else dl
+    if takes_device: f = partial(f, device='cpu' if num_workers > 0 else device)
+    if num_workers > 0: dl_kwargs.setdefault('generator', torch.Generator().manual_seed(seed)) # workers' seeds follow `seed`
+    args = dict(num_workers=num_workers, collate_fn=f, **batching, **dl_kwargs)
+    if (takes_device and num_workers > 0) or (not takes_device and device is not None): return DeviceDataLoader(self, device, **args)
+    return DataLoader(self, **args)
 
 # %% ../nbs/01_dataloaders.ipynb #897e7310
 @patch
