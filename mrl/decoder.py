@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_decoder.ipynb #37a94e47
 from __future__ import annotations
-import dataclasses, math
+import dataclasses, math, warnings
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -16,8 +16,8 @@ from .core import *
 from .coattention import *
 
 # %% auto #0
-__all__ = ['NEG_INF', 'CHUNK_BYTES', 'best_span', 'HighwayMaxout', 'DynamicPointingDecoder', 'DCNConfig', 'DCNOutput', 'DCN',
-           'dcn_loss']
+__all__ = ['NEG_INF', 'CHUNK_BYTES', 'SPARSE_MIN_POOL', 'best_span', 'HighwayMaxout', 'DynamicPointingDecoder', 'DCNConfig',
+           'DCNOutput', 'DCN', 'dcn_loss']
 
 # %% ../nbs/03_decoder.ipynb #353dc7d5
 NEG_INF = -1e30
@@ -107,7 +107,8 @@ class _TokenTerm(torch.autograd.Function):
     def forward(ctx, U2, W, acc):
         ctx.save_for_backward(U2, W); ctx.acc = acc
         ctx.set_materialize_grads(False)
-        tt = torch.matmul(U2, W)
+        tt = U2.new_empty(W.size(0), U2.size(0), W.size(-1))
+        for k in range(W.size(0)): torch.mm(U2, W[k], out=tt[k])   # (torch.matmul would broadcast, then copy)
         ctx.mark_non_differentiable(tt)                  # its gradient goes to `acc`, not through autograd
         token = U2.new_zeros(())                         # a scalar every iteration takes, so that autograd runs this backward last
         return tt, token
@@ -180,6 +181,7 @@ class _MaxoutLinear(torch.autograd.Function):
         x, W, won = ctx.saved_tensors
         n, N, p, l = won.shape
         g = g.contiguous()
+        if p >= SPARSE_MIN_POOL: return (*_sparse_maxout_grads(x, W, won, g, ctx.needs_input_grad[0]), None)
         gx = x.new_empty(x.shape) if ctx.needs_input_grad[0] else None
         gW, gb = torch.zeros_like(W), W.new_zeros(n, p * l)
         chunks = _chunks(N, p * l * g.element_size())
@@ -192,6 +194,27 @@ class _MaxoutLinear(torch.autograd.Function):
                 gW[k].addmm_(x[k, s:e].T, G)
                 gb[k] += G.sum(0)
         return gx, gW, gb, None
+
+# %% ../nbs/03_decoder.ipynb #6e073b7d
+SPARSE_MIN_POOL = 8 # from this pool size on, the chunked maxout layer's backward multiplies with sparse gradients
+
+# %% ../nbs/03_decoder.ipynb #5a5e5d29
+def _sparse_maxout_grads(x, W, won, g, need_x:bool):
+    "Gradients of x (n, N, d), W (n, d, p·ℓ) and b of a maxout layer from the winner marks `won` (n, N, p, ℓ), via sparse products."
+    n, N, p, l = won.shape
+    gx = x.new_empty(x.shape) if need_x else None
+    gW, gb = torch.empty_like(W), W.new_empty(n, p * l)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')                  # sparse CSR support is "beta" in PyTorch
+        for k in range(n):
+            rows, cols = won[k].view(N, p * l).nonzero().unbind(1)
+            vals = g[k][rows, cols % l]
+            if need_x:
+                crow = torch.zeros(N + 1, dtype=torch.long, device=g.device); crow[1:] = torch.bincount(rows, minlength=N).cumsum(0)
+                gx[k] = torch.sparse.mm(torch.sparse_csr_tensor(crow, cols, vals, (N, p * l)), W[k].T.contiguous())
+            gW[k] = torch.sparse.mm(torch.sparse_coo_tensor(torch.stack([cols, rows]), vals, (p * l, N)), x[k]).T
+            gb[k] = torch.bincount(cols, weights=vals, minlength=p * l)
+    return gx, gW, gb
 
 # %% ../nbs/03_decoder.ipynb #dc6b5a8a
 @patch
