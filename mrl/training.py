@@ -451,16 +451,19 @@ class TrainConfig:
         for k, lo in (('epochs', 1), ('bs', 1), ('lr', 0), ('wd', 0), ('clip', 0), ('patience', 0), ('max_bad_steps', 0), ('check_every', 0)):
             if getattr(self, k) < lo: raise ValueError(f"{k} must be at least {lo}, got {getattr(self, k)}")
 
-    def to_dict(self) -> dict:
-        "The settings as a JSON-able dict."
-        return asdict(self)
+# %% ../nbs/04_training.ipynb #5c5eeb39
+@patch
+def to_dict(self:TrainConfig) -> dict:
+    "The settings as a JSON-able dict."
+    return asdict(self)
 
-    @classmethod
-    def from_dict(cls,
-        d:dict, # as written by `to_dict` (e.g. read from a checkpoint)
-    ) -> TrainConfig:
-        "Settings from a dict; unknown fields or wrong types are a `ValueError` naming the field."
-        return cls(**check_config_dict(d, cls, 'TrainConfig'))
+# %% ../nbs/04_training.ipynb #3414b0cd
+@patch(cls_method=True)
+def from_dict(cls:TrainConfig,
+    d:dict, # as written by `to_dict` (e.g. read from a checkpoint)
+) -> TrainConfig:
+    "Settings from a dict; unknown fields or wrong types are a `ValueError` naming the field."
+    return cls(**check_config_dict(d, cls, 'TrainConfig'))
 
 # %% ../nbs/04_training.ipynb #070c6100
 def lr_factor(
