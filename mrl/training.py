@@ -748,7 +748,7 @@ def predict(self:Learner,
 def _meta(self:Learner) -> dict:
     "The JSON part of this learner's checkpoint."
     m = _unwrap(self.model); cfg = getattr(m, 'config', None)
-    return {'epoch': self.epoch, 'step': self.step, 'bad_steps': self.bad_steps, 'best_f1': self.best_f1,
+    return {'epoch': self.epoch, 'step': self.step, 'bad_steps': self.bad_steps, 'discarded_steps': self.discarded_steps, 'best_f1': self.best_f1,
             'best_epoch': self.best_epoch, 'history': self.history, 'losses': self.losses,
             'train_config': self.config.to_dict(), 'world_size': self.world,
             'frozen': [n for n, p in m.named_parameters() if not p.requires_grad],
@@ -771,7 +771,7 @@ def save(self:Learner,
     return p
 
 # %% ../nbs/04_training.ipynb #54434e24
-META_TYPES = {'epoch': int, 'step': int, 'bad_steps': int, 'best_f1': float, 'best_epoch': int, 'history': list[dict],
+META_TYPES = {'epoch': int, 'step': int, 'bad_steps': int, 'discarded_steps': int, 'best_f1': float, 'best_epoch': int, 'history': list[dict],
               'losses': list[float], 'train_config': dict, 'world_size': int, 'frozen': list[str], 'model_class': str,
               'model_config': dict|None, 'vocab': dict|None} # the metadata fields of a training checkpoint and their types
 
@@ -806,6 +806,7 @@ def load(self:Learner,
             try: self.opt.load_state_dict(ck.optimizer)
             except (ValueError, KeyError, TypeError) as e: raise CheckpointError(f"{p}: its optimizer state does not fit this model: {e}") from None
         self.epoch, self.step, self.bad_steps = m['epoch'], m['step'], m['bad_steps']
+        self.discarded_steps = check_meta(m, ['discarded_steps'], p)['discarded_steps'] if 'discarded_steps' in m else 0   # absent before mrl-checkpoint/2
         self.best_f1, self.best_epoch, self.history, self.losses = m['best_f1'], m['best_epoch'], m['history'], m['losses']
         if len(ck.rng) == self.world: set_rng_state(ck.rng[self.rank])
         else: set_seed(self.config.seed + 1000 * self.epoch + self.rank)
