@@ -4,11 +4,12 @@
 
 # %% ../nbs/04_training.ipynb #7436dcdc
 from __future__ import annotations
-import csv, gzip, hashlib, io, json, math, os, random, sys, tempfile, time, warnings
+import csv, hashlib, inspect, io, json, math, os, random, sys, tempfile, time, traceback, types, typing, warnings
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field, asdict, fields
+from dataclasses import dataclass, asdict, fields
+from functools import partial, wraps
 from itertools import islice
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from torch import nn
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_bytes
 from tqdm.auto import tqdm
-from fastcore.script import call_parse
+from fastcore.script import anno_parser
 from fastcore.basics import patch
 
 from .core import *
@@ -28,12 +29,17 @@ from .squad import *
 from .decoder import *
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'SCHEDULES', 'OPTIMIZERS', 'SAMPLE_DEMO', 'exact_match_score', 'f1_score',
-           'metric_max_over_ground_truths', 'squad_metrics', 'squad_evaluate', 'save_predictions', 'load_predictions',
-           'CheckpointError', 'get_rng_state', 'set_rng_state', 'Checkpoint', 'save_checkpoint', 'load_checkpoint',
-           'TrainConfig', 'lr_factor', 'dist_info', 'init_distributed', 'TrainingDiverged', 'vocab_from_json',
-           'Learner', 'plot_history', 'read_examples', 'qa_learner', 'load_qa_model', 'predict_qa', 'mrl_train_qa',
-           'mrl_predict_qa', 'mrl_eval_squad']
+__all__ = ['FORMULA_STARTS', 'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS', 'SCHEDULES', 'OPTIMIZERS', 'BAD_STREAK',
+           'DIVERGENCE_WINDOW', 'DIVERGENCE_FACTOR', 'DIVERGENCE_LOSS', 'META_TYPES', 'MAX_EVAL_CONTEXT',
+           'DEBUG_ENV_VAR', 'EXPECTED_ERRORS', 'SAMPLE_DEMO', 'exact_match_score', 'f1_score',
+           'metric_max_over_ground_truths', 'squad_metrics', 'squad_references', 'squad_evaluate', 'save_predictions',
+           'load_predictions', 'CheckpointError', 'get_rng_state', 'set_rng_state', 'canonical_json',
+           'nonfinite_tensors', 'Checkpoint', 'save_checkpoint', 'load_checkpoint', 'check_config_dict', 'TrainConfig',
+           'lr_factor', 'dist_info', 'init_distributed', 'TrainingDiverged', 'loss_exploded', 'Learner', 'check_meta',
+           'plot_history', 'read_examples', 'read_questions', 'count_long_contexts', 'checkpoint_model', 'qa_learner',
+           'data_report', 'load_qa_model', 'predict_qa', 'run_command', 'cli_command', 'check_input_file',
+           'check_writable_folder', 'read_json_option', 'model_config_option', 'mrl_train_qa', 'mrl_predict_qa',
+           'mrl_eval_squad']
 
 # %% ../nbs/04_training.ipynb #7bd297ad
 def exact_match_score(
@@ -43,6 +49,7 @@ def exact_match_score(
     "Whether `prediction` equals `ground_truth` after SQuAD normalization."
     return normalize_answer(prediction) == normalize_answer(ground_truth)
 
+# %% ../nbs/04_training.ipynb #125cb786
 def f1_score(
     prediction:str, # predicted answer text
     ground_truth:str, # one reference answer text
@@ -57,6 +64,7 @@ def f1_score(
     recall = 1.0 * num_same / len(ground_truth_tokens)
     return (2 * precision * recall) / (precision + recall)
 
+# %% ../nbs/04_training.ipynb #209eb177
 def metric_max_over_ground_truths(
     metric_fn:Callable, # `exact_match_score` or `f1_score`
     prediction:str, # predicted answer text
@@ -67,10 +75,12 @@ def metric_max_over_ground_truths(
 
 # %% ../nbs/04_training.ipynb #f949b577
 def _score(prediction, ground_truths, qid):
+    "`(exact match, F1)` of one question."
     if not ground_truths: raise ValueError(f"Question {qid!r} has no reference answer to score against")
     return (metric_max_over_ground_truths(exact_match_score, prediction, ground_truths),
             metric_max_over_ground_truths(f1_score, prediction, ground_truths))
 
+# %% ../nbs/04_training.ipynb #3764e874
 def squad_metrics(
     predictions:Mapping[str, str], # predicted answer text by question id
     references:Mapping[str, list[str]], # reference answer texts by question id (every question scored)
@@ -87,75 +97,126 @@ def squad_metrics(
         exact_match += em; f1 += f
     return {'exact_match': 100.0 * exact_match / len(references), 'f1': 100.0 * f1 / len(references)}
 
+# %% ../nbs/04_training.ipynb #397d7796
+def _what(o) -> str:
+    "`o` described for an error message: its JSON type and (short) value."
+    return 'null' if o is None else f"{type(o).__name__} {repr(o)[:40]}"
+
+# %% ../nbs/04_training.ipynb #e944345c
+_MISSING = object() # marks a field absent from a JSON object
+
+def _need(ok:bool, where:str, field:str, o):
+    "Raise a `ValueError` naming `where` and `field` unless `ok` (`o`: the value found, or `_MISSING`)."
+    if not ok: raise ValueError(f"{where}: {field}: " + ('missing' if o is _MISSING else f"unexpected {_what(o)}"))
+
+# %% ../nbs/04_training.ipynb #79e3b1f1
+def squad_references(
+    dataset:list, # the `data` list of a SQuAD v1.1 JSON file
+    source:str='SQuAD data', # the file's name, for error messages
+) -> dict:
+    "`{question_id: [reference answer texts]}` of every question of `dataset`; a malformed entry is a `ValueError` naming its place."
+    _need(isinstance(dataset, list), source, 'data (a list of articles)', dataset)
+    refs = {}
+    for ai, art in enumerate(dataset):
+        where = f"{source}, article {ai}"
+        _need(isinstance(art, dict), where, 'article object', art)
+        if isinstance(art.get('title'), str): where += f" {art['title']!r}"
+        paras = art.get('paragraphs', _MISSING); _need(isinstance(paras, list), where, 'paragraphs (a list)', paras)
+        for pi, para in enumerate(paras):
+            pwhere = f"{where}, paragraph {pi}"
+            _need(isinstance(para, dict), pwhere, 'paragraph object', para)
+            qas = para.get('qas', _MISSING); _need(isinstance(qas, list), pwhere, 'qas (a list)', qas)
+            for k, qa in enumerate(qas):
+                qwhere = f"{pwhere}, question #{k}"
+                _need(isinstance(qa, dict), qwhere, 'question object', qa)
+                qid = qa.get('id', _MISSING); _need(isinstance(qid, str) and qid != '', qwhere, 'id (a non-empty string)', qid)
+                qwhere = f"{pwhere}, question {qid!r}"
+                if qid in refs: raise ValueError(f"{qwhere}: id: the same question id appears twice")
+                answers = qa.get('answers', _MISSING)
+                _need(isinstance(answers, list) and len(answers) > 0, qwhere, 'answers (a non-empty list)', answers)
+                for j, a in enumerate(answers):
+                    _need(isinstance(a, dict), qwhere, f'answers[{j}] (an object)', a)
+                    _need(isinstance(a.get('text', _MISSING), str), qwhere, f'answers[{j}].text (a string)', a.get('text', _MISSING))
+                refs[qid] = [a['text'] for a in answers]
+    return refs
+
+# %% ../nbs/04_training.ipynb #8652927e
 def squad_evaluate(
     dataset:list, # the `data` list of a SQuAD v1.1 JSON file
     predictions:Mapping[str, str], # predicted answer text by question id
+    source:str='SQuAD data', # the file's name, for error messages
 ) -> dict:
     "The official SQuAD v1.1 evaluation: `{'exact_match', 'f1'}` in percent over every question of `dataset`."
-    f1 = exact_match = total = 0
-    for ai, article in enumerate(dataset):
-        title = article.get('title', f'#{ai}') if isinstance(article, dict) else f'#{ai}'
-        try:
-            for paragraph in article['paragraphs']:
-                for qa in paragraph['qas']:
-                    total += 1
-                    if qa['id'] not in predictions:
-                        print('Unanswered question ' + qa['id'] + ' will receive score 0.', file=sys.stderr)
-                        continue
-                    ground_truths = [x['text'] for x in qa['answers']]
-                    em, f = _score(predictions[qa['id']], ground_truths, qa['id'])
-                    exact_match += em; f1 += f
-        except (KeyError, TypeError) as e:
-            raise ValueError(f"Malformed SQuAD data in article {title!r} (question {total}): missing or wrong field {e}") from None
-    if total == 0: raise ValueError("No questions to evaluate")
-    return {'exact_match': 100.0 * exact_match / total, 'f1': 100.0 * f1 / total}
+    return squad_metrics(predictions, squad_references(dataset, source))
 
-# %% ../nbs/04_training.ipynb #397d7796
+# %% ../nbs/04_training.ipynb #93b86869
+FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r') # first characters that make a spreadsheet cell a formula
+
+# %% ../nbs/04_training.ipynb #e4ee2976
+def _csv_escape(answer:str) -> str:
+    "`answer` with a `'` in front when it starts like a formula or with `'` (reversed by `_csv_unescape`)."
+    return "'" + answer if answer.startswith(FORMULA_STARTS + ("'",)) else answer
+
+# %% ../nbs/04_training.ipynb #1b031a62
+def _csv_unescape(cell:str) -> str:
+    "The answer `_csv_escape` wrote as `cell`."
+    return cell[1:] if cell.startswith("'") else cell
+
+# %% ../nbs/04_training.ipynb #39c3f464
 def save_predictions(
     predictions:Mapping[str, str], # answer text by question id
     path:str|Path, # `.json` (official layout) or `.csv` (`Id,Answer`)
 ) -> Path:
-    "Write predictions as official SQuAD JSON or as an `Id,Answer` CSV, chosen by the file's suffix."
+    "Write predictions as official SQuAD JSON or as an `Id,Answer` CSV (every field quoted, formulas escaped), chosen by the file's suffix."
     path = Path(path)
+    bad = [(q, a) for q, a in predictions.items() if not (isinstance(q, str) and isinstance(a, str))]
+    if bad: raise TypeError(f"Predictions must map question ids (strings) to answers (strings); got {bad[0]!r}")
     if path.suffix == '.json': return atomic_write(path, json.dumps(dict(predictions), ensure_ascii=False))
     if path.suffix == '.csv':
-        buf = io.StringIO(); w = csv.writer(buf, lineterminator='\n')
-        w.writerow(['Id', 'Answer']); w.writerows(predictions.items())
+        buf = io.StringIO(); w = csv.writer(buf, lineterminator='\n', quoting=csv.QUOTE_ALL)
+        w.writerow(['Id', 'Answer']); w.writerows((q, _csv_escape(a)) for q, a in predictions.items())
         return atomic_write(path, buf.getvalue())
     raise ValueError(f"Unknown predictions format {path.suffix!r} for {path}: use .json or .csv")
 
+# %% ../nbs/04_training.ipynb #b932e9af
 def load_predictions(
     path:str|Path, # a predictions file written by `save_predictions` (or any official JSON)
 ) -> dict:
     "Read `{question_id: answer_text}` from a JSON or `Id,Answer` CSV predictions file."
     path = Path(path)
-    if path.suffix == '.csv':
-        if not path.is_file(): raise FileNotFoundError(f"No predictions file at {path}")
-        with open(path, newline='', encoding='utf-8') as f: rows = list(csv.reader(f))
-        if not rows or rows[0] != ['Id', 'Answer']: raise ValueError(f"{path}: the first line must be the header 'Id,Answer'")
-        preds = {}
-        for i, row in enumerate(rows[1:], 2):
-            if len(row) != 2: raise ValueError(f"{path}, line {i}: expected 2 fields (Id, Answer), got {len(row)}")
-            if row[0] in preds: raise ValueError(f"{path}, line {i}: question id {row[0]!r} appears twice")
-            preds[row[0]] = row[1]
+    if path.suffix != '.csv':
+        preds = read_json(path, 'predictions file')
+        if not isinstance(preds, dict): raise ValueError(f"{path}: predictions must be a JSON object {{question_id: answer_text}}, not a {type(preds).__name__}")
+        bad = [k for k, v in preds.items() if not isinstance(v, str)]
+        if bad: raise ValueError(f"{path}: answers must be strings; question {bad[0]!r} has {_what(preds[bad[0]])}")
         return preds
-    preds = read_json(path, 'predictions file')
-    if not isinstance(preds, dict): raise ValueError(f"{path}: predictions must be a JSON object {{question_id: answer_text}}")
-    bad = [k for k, v in preds.items() if not isinstance(v, str)]
-    if bad: raise ValueError(f"{path}: answers must be strings; question {bad[0]!r} has {preds[bad[0]]!r}")
+    if not path.is_file(): raise FileNotFoundError(f"No predictions file at {path}")
+    try:
+        with open(path, newline='', encoding='utf-8-sig') as f: rows = list(csv.reader(f))
+    except (UnicodeDecodeError, csv.Error) as e: raise ValueError(f"{path}: not a readable UTF-8 CSV file: {e}") from None
+    if not rows or rows[0] != ['Id', 'Answer']: raise ValueError(f"{path}: the first line must be the header 'Id,Answer'")
+    preds = {}
+    for i, row in enumerate(rows[1:], 2):
+        if len(row) != 2: raise ValueError(f"{path}, line {i}: expected 2 fields (Id, Answer), got {len(row)}")
+        if row[0] in preds: raise ValueError(f"{path}, line {i}: question id {row[0]!r} appears twice")
+        preds[row[0]] = _csv_unescape(row[1])
     return preds
 
-# %% ../nbs/04_training.ipynb #8652927e
-CHECKPOINT_FORMAT = 'mrl-checkpoint/1'
+# %% ../nbs/04_training.ipynb #0b37edfb
+CHECKPOINT_FORMAT = 'mrl-checkpoint/2' # layout of the checkpoints written now: the digest covers metadata and tensors
+OLD_CHECKPOINT_FORMATS = ('mrl-checkpoint/1',) # older layouts still read (with a warning): digest over the tensors only
 
+# %% ../nbs/04_training.ipynb #8162d05c
 class CheckpointError(RuntimeError):
-    "A checkpoint that cannot be used: missing, truncated, corrupt or not an `mrl` checkpoint."
+    "A checkpoint that cannot be used: missing, truncated, corrupt, inconsistent or not an `mrl` checkpoint."
 
+# %% ../nbs/04_training.ipynb #f9a2e0ae
 def get_rng_state() -> dict:
     "The states of Python's, NumPy's and PyTorch's (CPU and CUDA) random number generators."
     return {'python': random.getstate(), 'numpy': np.random.get_state(), 'torch': torch.get_rng_state(),
             'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
 
+# %% ../nbs/04_training.ipynb #46a5b092
 def set_rng_state(
     state:dict, # as returned by `get_rng_state`
 ):
@@ -164,20 +225,6 @@ def set_rng_state(
     if state.get('cuda') and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
 
 # %% ../nbs/04_training.ipynb #7979bc36
-def _rng_pack(state, prefix):
-    tensors = {f'{prefix}/torch': state['torch'], f'{prefix}/numpy': torch.from_numpy(state['numpy'][1].astype(np.int64))}
-    tensors.update({f'{prefix}/cuda/{i}': s for i, s in enumerate(state['cuda'])})
-    v, keys, gauss_next = state['python']
-    js = {'python': [v, list(keys), gauss_next], 'numpy': [state['numpy'][0], *map(_py, state['numpy'][2:])],
-          'n_cuda': len(state['cuda'])}
-    return tensors, js
-
-def _rng_unpack(tensors, js, prefix):
-    v, keys, gauss_next = js['python']; name, *rest = js['numpy']
-    return {'python': (v, tuple(keys), gauss_next),
-            'numpy': (name, tensors[f'{prefix}/numpy'].numpy().astype(np.uint32), *rest),
-            'torch': tensors[f'{prefix}/torch'], 'cuda': [tensors[f'{prefix}/cuda/{i}'] for i in range(js['n_cuda'])]}
-
 def _py(o):
     "`o` with NumPy/PyTorch scalars and tuples turned into JSON-able Python values."
     if isinstance(o, (np.generic, torch.Tensor)): return o.item()
@@ -185,7 +232,27 @@ def _py(o):
     if isinstance(o, dict): return {k: _py(v) for k, v in o.items()}
     return o
 
+# %% ../nbs/04_training.ipynb #8f5e5f6c
+def _rng_pack(state, prefix):
+    "`(tensors, JSON)` of one `get_rng_state()` dict, tensors named under `prefix`."
+    tensors = {f'{prefix}/torch': state['torch'], f'{prefix}/numpy': torch.from_numpy(state['numpy'][1].astype(np.int64))}
+    tensors.update({f'{prefix}/cuda/{i}': s for i, s in enumerate(state['cuda'])})
+    v, keys, gauss_next = state['python']
+    js = {'python': [v, list(keys), gauss_next], 'numpy': [state['numpy'][0], *map(_py, state['numpy'][2:])],
+          'n_cuda': len(state['cuda'])}
+    return tensors, js
+
+# %% ../nbs/04_training.ipynb #652b740f
+def _rng_unpack(tensors, js, prefix):
+    "The `get_rng_state()` dict that `_rng_pack` stored."
+    v, keys, gauss_next = js['python']; name, *rest = js['numpy']
+    return {'python': (v, tuple(keys), gauss_next),
+            'numpy': (name, tensors[f'{prefix}/numpy'].numpy().astype(np.uint32), *rest),
+            'torch': tensors[f'{prefix}/torch'], 'cuda': [tensors[f'{prefix}/cuda/{i}'] for i in range(js['n_cuda'])]}
+
+# %% ../nbs/04_training.ipynb #76a2584a
 def _optim_pack(sd):
+    "`(tensors, JSON)` of an optimizer's state dict."
     tensors, other = {}, {}
     for idx, st in sd['state'].items():
         for k, v in st.items():
@@ -193,24 +260,47 @@ def _optim_pack(sd):
             else: other.setdefault(str(idx), {})[k] = _py(v)
     return tensors, {'param_groups': _py(sd['param_groups']), 'other': other}
 
+# %% ../nbs/04_training.ipynb #519b7c6e
 def _optim_unpack(tensors, js):
+    "The optimizer state dict that `_optim_pack` stored."
     state = {}
     for name, t in tensors.items():
         _, idx, k = name.split('/', 2); state.setdefault(int(idx), {})[k] = t
     for idx, st in js['other'].items(): state.setdefault(int(idx), {}).update(st)
     return {'state': state, 'param_groups': js['param_groups']}
 
-def _digest(tensors):
+# %% ../nbs/04_training.ipynb #0447cc23
+def canonical_json(
+    o, # a JSON-able value (dicts with string keys, lists, strings, numbers, booleans, None)
+) -> str:
+    "`o` as canonical JSON: sorted keys, no whitespace, ASCII escapes, so that equal content gives equal text."
+    return json.dumps(o, sort_keys=True, separators=(',', ':'), ensure_ascii=True)
+
+# %% ../nbs/04_training.ipynb #fda53494
+def _digest(tensors:dict, meta_json:str|None) -> str:
+    "SHA-256 of the canonical metadata `meta_json` (`None`: the first layout, tensors only) and of every tensor's name, dtype, shape and bytes."
     h = hashlib.sha256()
+    if meta_json is not None: h.update(meta_json.encode('ascii')); h.update(b'\0')
     for k in sorted(tensors):
         t = tensors[k]
         h.update(f'{k}:{t.dtype}:{tuple(t.shape)};'.encode())
         h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
 
-# %% ../nbs/04_training.ipynb #8f5e5f6c
-def _unwrap(model): return model.module if hasattr(model, 'module') and isinstance(model.module, nn.Module) else model
+# %% ../nbs/04_training.ipynb #b38e1931
+def nonfinite_tensors(
+    tensors:Mapping[str, torch.Tensor], # named tensors (e.g. a state dict)
+) -> dict:
+    "`{name: number of NaN/inf values}` of the floating-point tensors of `tensors` that hold any."
+    counts = {k: int((~torch.isfinite(t)).sum()) for k, t in tensors.items() if t.is_floating_point() or t.is_complex()}
+    return {k: n for k, n in counts.items() if n}
 
+# %% ../nbs/04_training.ipynb #0550af0e
+def _unwrap(model):
+    "The model inside a DistributedDataParallel wrapper (or `model` itself)."
+    return model.module if hasattr(model, 'module') and isinstance(model.module, nn.Module) else model
+
+# %% ../nbs/04_training.ipynb #f11d3c67
 @dataclass
 class Checkpoint:
     "What a checkpoint file holds, on the CPU."
@@ -220,6 +310,7 @@ class Checkpoint:
     rng: list # one `get_rng_state()` dict per process that saved it (may be empty)
     path: Path|None = None # the file it was read from
 
+# %% ../nbs/04_training.ipynb #e8197793
 def save_checkpoint(
     path:str|Path, # destination `.safetensors` file (written atomically)
     model:nn.Module|dict, # a model (DDP-wrapped or not) or its state dict
@@ -227,7 +318,7 @@ def save_checkpoint(
     meta:dict|None=None, # JSON-able extra state
     rng:list|dict|None=None, # RNG state(s) to store (`get_rng_state()` or one per rank)
 ) -> Path:
-    "Save model, optimizer, RNG states and JSON metadata to one safetensors file, atomically."
+    "Save model, optimizer, RNG states and JSON metadata to one safetensors file, atomically, with a digest over all of it."
     sd = _unwrap(model).state_dict() if isinstance(model, nn.Module) else model
     tensors = {f'model/{k}': v for k, v in sd.items()}
     header = {'format': CHECKPOINT_FORMAT, 'meta': meta or {}, 'optimizer': None, 'rng': []}
@@ -236,42 +327,108 @@ def save_checkpoint(
     for r, state in enumerate([rng] if isinstance(rng, dict) else rng or []):
         t, js = _rng_pack(state, f'rng/{r}'); tensors.update(t); header['rng'].append(js)
     tensors = {k: v.detach().to('cpu', copy=True).contiguous() for k, v in tensors.items()}
-    header['sha256'] = _digest(tensors)
-    try: meta_json = json.dumps(header)
-    except TypeError as e: raise TypeError(f"Checkpoint metadata for {path} must be JSON-serializable: {e}") from None
-    return atomic_write(path, safetensors_bytes(tensors, metadata={'mrl': meta_json}))
+    bad = nonfinite_tensors(tensors)
+    if bad: raise CheckpointError(f"Refusing to write {path}: {len(bad)} tensors hold NaN/inf values ({', '.join(f'{k}: {n:,}' for k, n in list(bad.items())[:3])}); a checkpoint never holds non-finite weights")
+    try: header = json.loads(json.dumps(header))                    # JSON's view: tuples as lists, keys as strings
+    except (TypeError, ValueError) as e: raise TypeError(f"Checkpoint metadata for {path} must be JSON-serializable: {e}") from None
+    header['sha256'] = _digest(tensors, canonical_json(header))
+    return atomic_write(path, safetensors_bytes(tensors, metadata={'mrl': canonical_json(header)}))
 
+# %% ../nbs/04_training.ipynb #5bf368f6
+def _read_safetensors(path:Path) -> tuple[str|None, dict]:
+    "`(mrl header text, tensors)` of a safetensors file, or a `CheckpointError`."
+    try:
+        with safe_open(path, framework='pt', device='cpu') as f:
+            return (f.metadata() or {}).get('mrl'), {k: f.get_tensor(k) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path} is corrupt or truncated (not a readable safetensors file): {e}") from None
+
+# %% ../nbs/04_training.ipynb #88ae8058
+def _verified_header(path:Path, raw:str|None, tensors:dict) -> dict:
+    "The parsed `mrl` header of a checkpoint, after checking its format and digest."
+    try: header = json.loads(raw) if raw else None
+    except json.JSONDecodeError: header = None
+    fmt = header.get('format') if isinstance(header, dict) else None
+    if fmt not in (CHECKPOINT_FORMAT, *OLD_CHECKPOINT_FORMATS):
+        raise CheckpointError(f"{path} is a safetensors file but not an mrl checkpoint ({CHECKPOINT_FORMAT})")
+    stored = header.pop('sha256', None)
+    if fmt != CHECKPOINT_FORMAT:
+        warnings.warn(f"{path} was written by an older mrl ({fmt}): its digest covers the tensors only, so its configuration "
+                      "and vocabulary are not verified; saving it again writes the current format")
+    if _digest(tensors, canonical_json(header) if fmt == CHECKPOINT_FORMAT else None) != stored:
+        raise CheckpointError(f"{path} is corrupt: its tensors or metadata do not match the digest stored when it was written")
+    return header
+
+# %% ../nbs/04_training.ipynb #7aebdde5
+def _header_part(path, header:dict, key:str, kind:type, fn:Callable):
+    "`fn()` (which unpacks `header[key]`), turning a malformed header into a `CheckpointError` that names the field."
+    if not isinstance(header.get(key), kind): raise CheckpointError(f"{path}: header field {key!r} is missing or not a {kind}")
+    try: return fn()
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+        raise CheckpointError(f"{path}: header field {key!r} is malformed ({type(e).__name__}: {e})") from None
+
+# %% ../nbs/04_training.ipynb #925e5bc3
 def load_checkpoint(
     path:str|Path, # a file written by `save_checkpoint`
 ) -> Checkpoint:
-    "Read a checkpoint (CPU tensors, no unpickling), checking its format and digest."
+    "Read a checkpoint (CPU tensors, no unpickling), checking its format, digest, structure and finite weights."
     path = Path(path)
-    if not path.is_file(): raise CheckpointError(f"No checkpoint at {path}")
-    try:
-        with safe_open(path, framework='pt', device='cpu') as f:
-            raw = (f.metadata() or {}).get('mrl'); tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except (SafetensorError, OSError, ValueError) as e:
-        raise CheckpointError(f"{path} is corrupt or truncated (not a readable safetensors file): {e}") from None
-    try: header = json.loads(raw) if raw else None
-    except json.JSONDecodeError: header = None
-    if not isinstance(header, dict) or header.get('format') != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} is a safetensors file but not an mrl checkpoint ({CHECKPOINT_FORMAT})")
-    if _digest(tensors) != header.get('sha256'):
-        raise CheckpointError(f"{path} is corrupt: its tensors do not match the digest stored when it was written")
+    if not path.is_file(): raise CheckpointError(f"No checkpoint at {path}" + (" (it is a folder)" if path.is_dir() else ""))
+    raw, tensors = _read_safetensors(path)
+    header = _verified_header(path, raw, tensors)
+    _header_part(path, header, 'meta', dict, lambda: None)
     model = {k[6:]: v for k, v in tensors.items() if k.startswith('model/')}
     optim = None
-    if header['optimizer'] is not None:
-        optim = _optim_unpack({k: v for k, v in tensors.items() if k.startswith('optim/')}, header['optimizer'])
-    rng = [_rng_unpack(tensors, js, f'rng/{r}') for r, js in enumerate(header['rng'])]
+    if header.get('optimizer') is not None:
+        optim = _header_part(path, header, 'optimizer', dict,
+                             lambda: _optim_unpack({k: v for k, v in tensors.items() if k.startswith('optim/')}, header['optimizer']))
+    rng = _header_part(path, header, 'rng', list, lambda: [_rng_unpack(tensors, js, f'rng/{r}') for r, js in enumerate(header['rng'])])
+    bad = nonfinite_tensors(model)
+    if bad: raise CheckpointError(f"{path} holds non-finite weights ({', '.join(f'{k}: {n:,} NaN/inf' for k, n in list(bad.items())[:3])}); it was written by a diverged run")
     return Checkpoint(model, optim, header['meta'], rng, path)
 
-# %% ../nbs/04_training.ipynb #ec010274
-SCHEDULES = ('none', 'cosine', 'linear')
-OPTIMIZERS = ('adam', 'adamw')
+# %% ../nbs/04_training.ipynb #0e86c884
+def _type_ok(v, t) -> bool:
+    "Whether the JSON value `v` fits the type `t` (`int` excludes `bool`, `float` accepts `int`; `X|None`, `list[X]` are checked)."
+    origin, args = typing.get_origin(t), typing.get_args(t)
+    if origin in (typing.Union, types.UnionType): return any(_type_ok(v, a) for a in args)
+    if origin is list: return isinstance(v, list) and all(_type_ok(x, args[0]) for x in v) if args else isinstance(v, list)
+    if t is None or t is type(None): return v is None
+    if t is bool: return isinstance(v, bool)
+    if t is int: return isinstance(v, int) and not isinstance(v, bool)
+    if t is float: return isinstance(v, (int, float)) and not isinstance(v, bool)
+    return isinstance(v, t) if isinstance(t, type) else True
 
+# %% ../nbs/04_training.ipynb #2a089c36
+def _type_name(t) -> str:
+    "A type as a user reads it: `int`, `int or null`."
+    if typing.get_origin(t) in (typing.Union, types.UnionType): return ' or '.join(_type_name(a) for a in typing.get_args(t))
+    return 'null' if t is type(None) else getattr(t, '__name__', str(t))
+
+# %% ../nbs/04_training.ipynb #175dee1b
+def check_config_dict(
+    d, # a dict of field values, e.g. parsed from JSON
+    cls:type, # the dataclass whose fields `d` sets
+    where:str, # what `d` is, for messages, e.g. `'--model_config'`
+) -> dict:
+    "`d` if it is a dict of known `cls` fields with values of their declared types (finite numbers); else a `ValueError` naming the field."
+    if not isinstance(d, dict): raise ValueError(f"{where} must be a JSON object of {cls.__name__} fields, got {_what(d)}")
+    names, hints = [f.name for f in fields(cls)], typing.get_type_hints(cls)
+    unknown = [k for k in d if k not in names]
+    if unknown: raise ValueError(f"{where}: unknown {cls.__name__} field {unknown[0]!r}; known: {names}")
+    for k, v in d.items():
+        if not _type_ok(v, hints[k]): raise ValueError(f"{where}: {k} must be {_type_name(hints[k])}, got {_what(v)}")
+        if isinstance(v, float) and not math.isfinite(v): raise ValueError(f"{where}: {k} must be a finite number, got {v}")
+    return d
+
+# %% ../nbs/04_training.ipynb #b209a9cf
+SCHEDULES = ('none', 'cosine', 'linear') # learning-rate schedules after warm-up
+OPTIMIZERS = ('adam', 'adamw') # optimizers `Learner` can use
+
+# %% ../nbs/04_training.ipynb #4c3996c2
 @dataclass
 class TrainConfig:
-    "Optimisation settings of a training run."
+    "Optimisation settings of a training run (checked when made: a wrong value is a `ValueError` naming the field)."
     epochs:int=20 # total epochs (a resumed run stops at the same total)
     bs:int=64 # batch size per process
     lr:float=1e-3 # peak learning rate
@@ -282,22 +439,33 @@ class TrainConfig:
     warmup:float=0.0 # fraction of all steps with a linear warm-up
     amp:bool=True # bf16 autocast on CUDA (ignored on CPU)
     patience:int=0 # stop after this many epochs without a better validation F1 (0: never)
-    max_bad_steps:int=20 # stop after this many batches with a NaN/inf loss or gradient
+    max_bad_steps:int=20 # stop after this many rolled-back steps (NaN/inf loss, gradient or weights)
+    check_every:int=0 # steps between two checks of the NaN guard; 0: every step on a CPU, every 20 on an accelerator
     seed:int=42 # seed of weights, dropout and batch order
+
     def __post_init__(self):
+        check_config_dict(asdict(self), TrainConfig, 'TrainConfig')
         if self.opt not in OPTIMIZERS: raise ValueError(f"Unknown optimizer {self.opt!r}; choose one of {OPTIMIZERS}")
         if self.schedule not in SCHEDULES: raise ValueError(f"Unknown schedule {self.schedule!r}; choose one of {SCHEDULES}")
         if not 0 <= self.warmup < 1: raise ValueError(f"warmup is a fraction of the steps in [0, 1), got {self.warmup}")
-        for k in ('epochs', 'bs'):
-            if getattr(self, k) < 1: raise ValueError(f"{k} must be at least 1, got {getattr(self, k)}")
-        if self.lr < 0 or self.clip < 0 or self.wd < 0: raise ValueError("lr, clip and wd must not be negative")
-    def to_dict(self): return asdict(self)
-    @classmethod
-    def from_dict(cls, d:dict):
-        unknown = set(d) - {f.name for f in fields(cls)}
-        if unknown: raise ValueError(f"Unknown TrainConfig fields {sorted(unknown)}")
-        return cls(**d)
+        for k, lo in (('epochs', 1), ('bs', 1), ('lr', 0), ('wd', 0), ('clip', 0), ('patience', 0), ('max_bad_steps', 0), ('check_every', 0)):
+            if getattr(self, k) < lo: raise ValueError(f"{k} must be at least {lo}, got {getattr(self, k)}")
 
+# %% ../nbs/04_training.ipynb #5c5eeb39
+@patch
+def to_dict(self:TrainConfig) -> dict:
+    "The settings as a JSON-able dict."
+    return asdict(self)
+
+# %% ../nbs/04_training.ipynb #3414b0cd
+@patch(cls_method=True)
+def from_dict(cls:TrainConfig,
+    d:dict, # as written by `to_dict` (e.g. read from a checkpoint)
+) -> TrainConfig:
+    "Settings from a dict; unknown fields or wrong types are a `ValueError` naming the field."
+    return cls(**check_config_dict(d, cls, 'TrainConfig'))
+
+# %% ../nbs/04_training.ipynb #070c6100
 def lr_factor(
     step:int, # optimizer steps taken so far
     total:int, # steps of the whole run
@@ -319,6 +487,7 @@ def dist_info() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
     return 0, 1
 
+# %% ../nbs/04_training.ipynb #7c848af7
 def init_distributed(
     device:str|None=None, # device override; under torchrun with CUDA, `cuda:LOCAL_RANK` is chosen
 ) -> torch.device:
@@ -331,37 +500,53 @@ def init_distributed(
         if not dist.is_initialized(): dist.init_process_group('nccl' if use_cuda else 'gloo')
     return default_device(device)
 
-def _is_main(): return dist_info()[0] == 0
+# %% ../nbs/04_training.ipynb #5f9332a0
+def _is_main() -> bool:
+    "Whether this is the process that prints and writes files (rank 0)."
+    return dist_info()[0] == 0
 
 # %% ../nbs/04_training.ipynb #59c7cb46
 class TrainingDiverged(RuntimeError):
-    "Training stopped because too many batches had a NaN or infinite loss or gradient."
-
-def _answers_text(answers):
-    return [a[0] if isinstance(a, (tuple, list)) else a for a in answers]
-
-def _forward(model, b):
-    return model(b.context_ids, b.context_lens, b.question_ids, b.question_lens)
-
-def _vocab_json(vocab):
-    "The JSON of `Vocab.save`, to store in checkpoints."
-    if vocab is None: return None
-    with tempfile.TemporaryDirectory() as d: return json.loads(vocab.save(Path(d)/'vocab.json').read_text())
-
-def vocab_from_json(
-    d:dict, # as stored in a checkpoint's `meta['vocab']`
-):
-    "The vocabulary saved in a checkpoint (through `Vocab.load`, which checks and dispatches on its class)."
-    with tempfile.TemporaryDirectory() as t:
-        (Path(t)/'vocab.json').write_text(json.dumps(d)); return Vocab.load(Path(t)/'vocab.json')
+    "Training stopped: too many steps rolled back for NaN/inf, or the loss exploded; the checkpoints on disk predate it."
 
 # %% ../nbs/04_training.ipynb #b9b7d02d
+BAD_STREAK = 5 # checks in a row that roll back: the weights, not the batches, are broken; stop
+DIVERGENCE_WINDOW = 10 # training steps averaged by `loss_exploded` (the run's first ones, and the latest ones)
+DIVERGENCE_FACTOR = 100 # the latest loss this many times the first one: diverged
+DIVERGENCE_LOSS = 1e6 # a latest loss above this: diverged (the DCN starts near 40 and falls)
+
+# %% ../nbs/04_training.ipynb #3d8ef2a5
+def loss_exploded(
+    losses:Sequence[float], # the training loss of every step so far
+) -> str|None:
+    "Why `losses` show a diverging run (the mean of the latest `DIVERGENCE_WINDOW` is above `DIVERGENCE_LOSS` or `DIVERGENCE_FACTOR` times the first ones), or `None`."
+    W = DIVERGENCE_WINDOW
+    if not len(losses): return None
+    latest = float(np.mean(losses[-W:]))
+    if latest > DIVERGENCE_LOSS: return f"the training loss exploded to {latest:.3g} (mean of the last {min(W, len(losses))} steps; limit {DIVERGENCE_LOSS:g})"
+    if len(losses) > W:
+        first = float(np.mean(losses[:W]))
+        if latest > DIVERGENCE_FACTOR * max(first, 1e-8):
+            return f"the training loss exploded from {first:.3g} (mean of the first {W} steps) to {latest:.3g} (mean of the last {W}), over {DIVERGENCE_FACTOR}x"
+    return None
+
+# %% ../nbs/04_training.ipynb #ce1c71c7
+def _forward(model, b):
+    "The model's output on batch `b`."
+    return model(b.context_ids, b.context_lens, b.question_ids, b.question_lens)
+
+# %% ../nbs/04_training.ipynb #fdc3c275
+def _answers_text(answers):
+    "Reference answer texts, from `(text, start)` pairs or texts."
+    return [a[0] if isinstance(a, (tuple, list)) else a for a in answers]
+
+# %% ../nbs/04_training.ipynb #baf35ea5
 class Learner:
     "Train and evaluate a QA model: `fit`, `validate`, `predict`, `save`/`load` checkpoints and `plot`."
     def __init__(self,
         model:nn.Module, # a model called as `DCN` is: `model(context_ids, context_lens, question_ids, question_lens)`
         train_dl, # training batches (`QABatch`), from a loader whose sampler has `set_epoch`
-        valid_dl=None, # validation batches; `None` skips validation
+        valid_dl=None, # validation batches; `None` trains without validation (best = last)
         config:TrainConfig|None=None, # optimisation settings
         path:str|Path='runs/qa', # folder for checkpoints, history and plot
         vocab=None, # the vocabulary, stored in checkpoints for prediction
@@ -383,112 +568,199 @@ class Learner:
         c = self.config
         opt_cls = torch.optim.AdamW if c.opt == 'adamw' else torch.optim.Adam
         self.opt = opt_cls(self.params, lr=c.lr, weight_decay=c.wd)
+        self.check_every = c.check_every or (1 if self.device.type == 'cpu' else 20)
         self.epoch, self.step, self.bad_steps, self.best_f1, self.best_epoch = 0, 0, 0, -1.0, 0
-        self.history, self.losses = [], []
+        self.bad_streak, self.discarded_steps = 0, 0   # failed checks in a row; good steps thrown away with a bad one
+        self.history, self.losses, self._pending, self._snapshot, self._loss_sum, self._n_loss = [], [], [], None, 0., 0
+        self._last_batch = None   # the epoch's last training batch, for `_weights_ok`
 
-    @property
-    def show(self): return self.progress and self.rank == 0
+# %% ../nbs/04_training.ipynb #9492e085
+@patch(as_prop=True)
+def show(self:Learner) -> bool:
+    "Whether this process shows progress bars (rank 0, with `progress`)."
+    return self.progress and self.rank == 0
 
-    def _autocast(self):
-        if self.config.amp and self.device.type == 'cuda': return torch.autocast('cuda', dtype=torch.bfloat16)
-        return nullcontext()
+# %% ../nbs/04_training.ipynb #7b984352
+@patch
+def _autocast(self:Learner):
+    "bf16 autocast on CUDA with `amp`, else nothing."
+    if self.config.amp and self.device.type == 'cuda': return torch.autocast('cuda', dtype=torch.bfloat16)
+    return nullcontext()
 
-    def _all_reduce(self, values:list, op='sum') -> list:
-        if self.world == 1: return values
-        t = torch.tensor(values, dtype=torch.float64, device=self.device)
-        dist.all_reduce(t, dist.ReduceOp.MAX if op == 'max' else dist.ReduceOp.MIN if op == 'min' else dist.ReduceOp.SUM)
-        return t.tolist()
+# %% ../nbs/04_training.ipynb #a22fa44b
+@patch
+def _all_reduce(self:Learner, values:list, op='sum') -> list:
+    "`values` reduced over the ranks (`sum`, `max` or `min`); as they are in one process."
+    if self.world == 1: return values
+    t = torch.tensor(values, dtype=torch.float64, device=self.device)
+    dist.all_reduce(t, dist.ReduceOp.MAX if op == 'max' else dist.ReduceOp.MIN if op == 'min' else dist.ReduceOp.SUM)
+    return t.tolist()
 
-# %% ../nbs/04_training.ipynb #ce1c71c7
+# %% ../nbs/04_training.ipynb #a9500377
+def _copy_into(buf, v):
+    "`v` copied into `buf` when it fits (no allocation), else a fresh copy; a non-tensor value as it is."
+    if not torch.is_tensor(v): return v
+    if torch.is_tensor(buf) and buf.shape == v.shape and buf.dtype == v.dtype and buf.device == v.device: return buf.copy_(v.detach())
+    return v.detach().clone()
+
+# %% ../nbs/04_training.ipynb #c40e76db
+@patch
+def _take_snapshot(self:Learner):
+    "Remember the trainable parameters, the optimizer state and the step counter, for `_rollback`."
+    old = self._snapshot['state'] if self._snapshot else {}
+    with torch.no_grad():
+        state = {i: {k: _copy_into(old.get(i, {}).get(k), v) for k, v in {'': p, **self.opt.state.get(p, {})}.items()}
+                 for i, p in enumerate(self.params)}
+    self._snapshot = {'state': state, 'step': self.step}
+
+# %% ../nbs/04_training.ipynb #4e8ac9bb
+@patch
+def _rollback(self:Learner):
+    "Restore the parameters, optimizer state and step counter of the last snapshot."
+    with torch.no_grad():
+        for i, p in enumerate(self.params):
+            saved = self._snapshot['state'][i]; p.copy_(saved[''])
+            if len(saved) == 1: self.opt.state.pop(p, None); continue
+            cur = self.opt.state[p]
+            for k, v in saved.items():
+                if k: cur[k] = _copy_into(cur.get(k), v)
+    self.step = self._snapshot['step']
+
+# %% ../nbs/04_training.ipynb #aa49703b
+@patch
+def _train_step(self:Learner, b, total_steps:int):
+    "Forward, backward, clipping and optimizer step on batch `b` (returned, on the device); its loss and gradient norm wait in `_pending` for the next check."
+    c = self.config
+    n_answered = int((b.start >= 0).sum())              # on the CPU batch: no device sync
+    b = b.to(self.device, non_blocking=True)
+    for g in self.opt.param_groups: g['lr'] = c.lr * lr_factor(self.step, total_steps, c.schedule, c.warmup)
+    with self._autocast():
+        out = _forward(self.ddp, b)
+        loss = self.loss_func(out, b.start, b.end) if n_answered else out.start_logits.float().sum() * 0.
+    self.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    gnorm = torch.nn.utils.clip_grad_norm_(self.params, c.clip if c.clip > 0 else float('inf'))
+    self.opt.step(); self.step += 1
+    self._pending.append((torch.stack([loss.detach().float(), gnorm.detach().float()]), n_answered))
+    return b
+
+# %% ../nbs/04_training.ipynb #3bc7d712
+@patch
+def _check(self:Learner, epoch:int):
+    "The NaN guard: keep the pending steps and take a snapshot, or roll back to the last one; raise `TrainingDiverged` to stop."
+    if not self._pending: return
+    finite_params = torch.stack([torch.isfinite(p).all() for p in self.params]).all().float()
+    host = torch.cat([torch.stack([v for v, _ in self._pending]).flatten(), finite_params[None]]).tolist()   # the host sync
+    rows, n_answered = list(zip(host[:-1:2], host[1:-1:2])), [n for _, n in self._pending]
+    bad_batch = not all(math.isfinite(l) and math.isfinite(g) for l, g in rows)
+    new_losses = [round(l, 5) for (l, _), n in zip(rows, n_answered) if n]
+    exploded = None if bad_batch else loss_exploded(self.losses + new_losses)
+    bad, stop = (v > 0 for v in self._all_reduce([float(bad_batch or host[-1] < 1), float(exploded is not None)], 'max'))
+    if bad:
+        self._rollback(); self.bad_steps += 1; self.bad_streak += 1; self.discarded_steps += len(rows) - 1
+        why = ("the loss or the gradients were NaN/inf" if bad_batch else "an optimizer step made the weights NaN/inf")
+        if self.bad_steps > self.config.max_bad_steps or self.bad_streak >= BAD_STREAK: raise self._diverged(epoch, why)
+    elif stop: raise self._diverged(epoch, exploded or "the training loss exploded on another process")
+    else:
+        self.bad_streak = 0; self.losses += new_losses; self._take_snapshot()
+        self._loss_sum += sum(l * n for (l, _), n in zip(rows, n_answered) if n); self._n_loss += sum(n_answered)
+    self._pending = []
+
+# %% ../nbs/04_training.ipynb #9351c925
+@patch
+def _diverged(self:Learner, epoch:int, why:str) -> TrainingDiverged:
+    "The `TrainingDiverged` error for `why`, saying which checkpoint (if any) this run left."
+    last = self.path/'last.safetensors'
+    if self.epoch and last.exists(): kept = f"The last checkpoint, {last} (epoch {self.epoch}), was written before the failure and holds finite weights. "
+    else: kept = "No checkpoint was written by this run. "
+    counts = f"{self.bad_steps} step{'s'*(self.bad_steps != 1)} rolled back (limit max_bad_steps={self.config.max_bad_steps}, {self.bad_streak} in a row)"
+    return TrainingDiverged(f"Training diverged at epoch {epoch+1}, step {self.step}: {why}; {counts}. {kept}"
+                            "Try a lower learning rate (--lr) or gradient clipping (--clip).")
+
+# %% ../nbs/04_training.ipynb #7b9db347
 def _set_epoch(dl, epoch):
+    "Tell the loader's (batch) sampler which epoch starts, for its seeded shuffle."
     for s in (getattr(dl, 'batch_sampler', None), getattr(dl, 'sampler', None)):
         if hasattr(s, 'set_epoch'): s.set_epoch(epoch); return
 
+# %% ../nbs/04_training.ipynb #5542e693
 @patch
-def _train_epoch(self:Learner, epoch:int, total_steps:int):
-    c = self.config; self.model.train(); _set_epoch(self.train_dl, epoch)
+def _train_epoch(self:Learner, epoch:int, total_steps:int) -> tuple:
+    "Train one epoch through the NaN guard; `(mean training loss or None, examples seen)`."
+    self.model.train(); _set_epoch(self.train_dl, epoch)
     n_batches = int(self._all_reduce([len(self.train_dl)], 'min')[0])
-    loss_sum = n_loss = n_seen = 0.
+    self._loss_sum, self._n_loss, n_seen, self._pending = 0., 0, 0, []
+    self._take_snapshot()
     bar = tqdm(islice(self.train_dl, n_batches), total=n_batches, leave=False, disable=not self.show, desc=f'epoch {epoch+1}')
-    for b in bar:
-        n_answered = int((b.start >= 0).sum()); has_answer = n_answered > 0   # on the CPU batch: no device sync
-        b = b.to(self.device, non_blocking=True)
-        for g in self.opt.param_groups: g['lr'] = c.lr * lr_factor(self.step, total_steps, c.schedule, c.warmup)
-        with self._autocast():
-            out = _forward(self.ddp, b)
-            loss = self.loss_func(out, b.start, b.end) if has_answer else out.start_logits.float().sum() * 0.
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        gnorm = torch.nn.utils.clip_grad_norm_(self.params, c.clip if c.clip > 0 else float('inf'))
-        lv, gv = torch.stack([loss.detach().float(), gnorm.detach().float()]).tolist()
-        bad = self._all_reduce([float(not (math.isfinite(lv) and math.isfinite(gv)))], 'max')[0] > 0
-        n_seen += len(b.qids)
-        if bad:
-            self.opt.zero_grad(set_to_none=True); self.bad_steps += 1
-            if self.bad_steps > c.max_bad_steps:
-                last = self.path/'last.safetensors'
-                raise TrainingDiverged(
-                    f"Training diverged: the loss or the gradients were NaN/inf on {self.bad_steps} batches "
-                    f"(limit max_bad_steps={c.max_bad_steps}), at epoch {epoch+1}, step {self.step}. "
-                    + (f"The last good checkpoint, {last} (epoch {self.epoch}), is intact. " if last.exists() else "No checkpoint was written yet. ")
-                    + "Try a lower learning rate or a smaller clip.")
-            continue
-        self.opt.step(); self.step += 1
-        if has_answer:
-            loss_sum += lv * n_answered; n_loss += n_answered
-            self.losses.append(round(lv, 5))
-        if self.show and self.step % 10 == 0: bar.set_postfix(loss=f'{lv:.3f}', refresh=False)
-    loss_sum, n_loss, n_seen = self._all_reduce([loss_sum, n_loss, n_seen])
-    return loss_sum / max(n_loss, 1), int(n_seen)
+    for i, b in enumerate(bar):
+        self._last_batch = self._train_step(b, total_steps); n_seen += len(b.qids)
+        if len(self._pending) >= self.check_every or i == n_batches - 1:
+            self._check(epoch)
+            if self.show and self.losses: bar.set_postfix(loss=f'{self.losses[-1]:.3f}', refresh=False)
+    loss_sum, n_loss, n_seen = self._all_reduce([self._loss_sum, self._n_loss, n_seen])
+    return (loss_sum / n_loss if n_loss else None), int(n_seen)
 
-# %% ../nbs/04_training.ipynb #a9500377
+# %% ../nbs/04_training.ipynb #fb770173
 @patch
-@torch.no_grad()
 def _evaluate(self:Learner, dl, with_loss=True, desc='validate'):
+    "`(predictions, references, mean loss or None)` over the batches of `dl`."
     model = _unwrap(self.model); was_training = model.training; model.eval()
     preds, refs, loss_sum, n_loss = {}, {}, 0., 0
-    for b in tqdm(dl, leave=False, disable=not self.show, desc=desc):
-        k = int((b.start >= 0).sum()); bd = to_device(b, self.device)
-        with self._autocast():
-            out = _forward(model, bd)
-            if with_loss and k: loss_sum += float(self.loss_func(out, bd.start, bd.end)) * k; n_loss += k
-        for qid, ctx, offs, s, e, ans in zip(b.qids, b.contexts, b.offsets, out.start.tolist(), out.end.tolist(), b.answers):
-            preds[qid] = span_to_text(ctx, offs, s, e); refs[qid] = _answers_text(ans)
+    with torch.no_grad():
+        for b in tqdm(dl, leave=False, disable=not self.show, desc=desc):
+            k = int((b.start >= 0).sum()); bd = to_device(b, self.device)
+            with self._autocast():
+                out = _forward(model, bd)
+                if with_loss and k: loss_sum += float(self.loss_func(out, bd.start, bd.end)) * k; n_loss += k
+            for qid, ctx, offs, s, e, ans in zip(b.qids, b.contexts, b.offsets, out.start.tolist(), out.end.tolist(), b.answers):
+                preds[qid] = span_to_text(ctx, offs, s, e); refs[qid] = _answers_text(ans)
     model.train(was_training)
     if self.world > 1:
         gathered = [None] * self.world; dist.all_gather_object(gathered, (preds, refs))
         preds, refs = {}, {}                                    # merged in rank order: the same on every rank
         for p, r in gathered: preds.update(p); refs.update(r)
         loss_sum, n_loss = self._all_reduce([loss_sum, n_loss])
-    return preds, refs, (loss_sum / n_loss if n_loss else float('nan'))
+    return preds, refs, (loss_sum / n_loss if n_loss else None)
 
+# %% ../nbs/04_training.ipynb #c418bfa6
 @patch
-@torch.no_grad()
-def validate(self:Learner, dl=None) -> dict:
-    "Validation loss and official SQuAD EM/F1 (percent) on `dl` (default: the validation loader)."
-    preds, refs, loss = self._evaluate(dl if dl is not None else self.valid_dl)
+def validate(self:Learner,
+    dl=None, # batches to evaluate; default: the validation loader
+) -> dict:
+    "Validation loss and official SQuAD EM/F1 (percent) on `dl`."
+    dl = dl if dl is not None else self.valid_dl
+    if dl is None: raise ValueError("No validation data: give `valid_dl` to the Learner or a loader to `validate`")
+    preds, refs, loss = self._evaluate(dl)
     return {'valid_loss': loss, **squad_metrics(preds, refs)}
 
+# %% ../nbs/04_training.ipynb #219b4d05
 @patch
-@torch.no_grad()
-def predict(self:Learner, dl=None) -> dict:
-    "`{question_id: answer_text}` for every question of `dl` (default: the validation loader)."
-    return self._evaluate(dl if dl is not None else self.valid_dl, with_loss=False, desc='predict')[0]
+def predict(self:Learner,
+    dl=None, # batches to answer; default: the validation loader
+) -> dict:
+    "`{question_id: answer_text}` for every question of `dl`."
+    dl = dl if dl is not None else self.valid_dl
+    if dl is None: raise ValueError("Nothing to predict: give a loader to `predict` (this Learner has no validation data)")
+    return self._evaluate(dl, with_loss=False, desc='predict')[0]
 
 # %% ../nbs/04_training.ipynb #2b003735
 @patch
 def _meta(self:Learner) -> dict:
+    "The JSON part of this learner's checkpoint."
     m = _unwrap(self.model); cfg = getattr(m, 'config', None)
-    return {'epoch': self.epoch, 'step': self.step, 'bad_steps': self.bad_steps, 'best_f1': self.best_f1,
+    return {'epoch': self.epoch, 'step': self.step, 'bad_steps': self.bad_steps, 'discarded_steps': self.discarded_steps, 'best_f1': self.best_f1,
             'best_epoch': self.best_epoch, 'history': self.history, 'losses': self.losses,
             'train_config': self.config.to_dict(), 'world_size': self.world,
             'frozen': [n for n, p in m.named_parameters() if not p.requires_grad],
             'model_class': type(m).__name__, 'model_config': cfg.to_dict() if hasattr(cfg, 'to_dict') else None,
-            'vocab': _vocab_json(self.vocab)}
+            'vocab': self.vocab.to_json() if self.vocab is not None else None}
 
+# %% ../nbs/04_training.ipynb #060372a3
 @patch
-def save(self:Learner, name:str='last') -> Path:
-    "Write checkpoint `path/name.safetensors` (rank 0 writes; all ranks must call)."
+def save(self:Learner,
+    name:str='last', # checkpoint name: the file is `path/name.safetensors`
+) -> Path:
+    "Write a checkpoint of the model, optimizer, counters and RNG states (rank 0 writes; all ranks must call)."
     rng = get_rng_state()
     if self.world > 1:
         states = [None] * self.world; dist.all_gather_object(states, rng)
@@ -498,11 +770,30 @@ def save(self:Learner, name:str='last') -> Path:
     if self.world > 1: dist.barrier()
     return p
 
+# %% ../nbs/04_training.ipynb #54434e24
+META_TYPES = {'epoch': int, 'step': int, 'bad_steps': int, 'discarded_steps': int, 'best_f1': float, 'best_epoch': int, 'history': list[dict],
+              'losses': list[float], 'train_config': dict, 'world_size': int, 'frozen': list[str], 'model_class': str,
+              'model_config': dict|None, 'vocab': dict|None} # the metadata fields of a training checkpoint and their types
+
+# %% ../nbs/04_training.ipynb #548321ab
+def check_meta(
+    meta:dict, # a checkpoint's `meta`
+    keys:Sequence[str], # the fields about to be used
+    path:str|Path='checkpoint', # the file, for messages
+) -> dict:
+    "`meta`, after checking that it has `keys` with the types of `META_TYPES`; else a `CheckpointError` naming the field."
+    for k in keys:
+        if k not in meta: raise CheckpointError(f"{path}: meta.{k}: missing")
+        if not _type_ok(meta[k], META_TYPES[k]): raise CheckpointError(f"{path}: meta.{k}: expected {_type_name(META_TYPES[k])}, got {_what(meta[k])}")
+        if isinstance(meta[k], int) and not isinstance(meta[k], bool) and meta[k] < 0: raise CheckpointError(f"{path}: meta.{k}: negative ({meta[k]})")
+    return meta
+
+# %% ../nbs/04_training.ipynb #a2d2f0c6
 @patch
 def load(self:Learner,
     name_or_path:str|Path='last', # a checkpoint name in `path` (`last`, `best`) or a file
     with_opt:bool=True, # also restore the optimizer, counters, history and RNG (to resume training)
-):
+) -> Checkpoint:
     "Restore the model (and, to resume, the optimizer, counters, history and RNG) from a checkpoint."
     p = Path(name_or_path)
     if not p.suffix: p = self.path/f'{name_or_path}.safetensors'
@@ -510,25 +801,42 @@ def load(self:Learner,
     try: _unwrap(self.model).load_state_dict(ck.model)
     except RuntimeError as e: raise CheckpointError(f"{p} does not fit this model: {e}") from None
     if with_opt:
-        if ck.optimizer is not None: self.opt.load_state_dict(ck.optimizer)
-        m = ck.meta
+        m = check_meta(ck.meta, ['epoch', 'step', 'bad_steps', 'best_f1', 'best_epoch', 'history', 'losses'], p)
+        if ck.optimizer is not None:
+            try: self.opt.load_state_dict(ck.optimizer)
+            except (ValueError, KeyError, TypeError) as e: raise CheckpointError(f"{p}: its optimizer state does not fit this model: {e}") from None
         self.epoch, self.step, self.bad_steps = m['epoch'], m['step'], m['bad_steps']
+        self.discarded_steps = check_meta(m, ['discarded_steps'], p)['discarded_steps'] if 'discarded_steps' in m else 0   # absent before mrl-checkpoint/2
         self.best_f1, self.best_epoch, self.history, self.losses = m['best_f1'], m['best_epoch'], m['history'], m['losses']
         if len(ck.rng) == self.world: set_rng_state(ck.rng[self.rank])
         else: set_seed(self.config.seed + 1000 * self.epoch + self.rank)
     return ck
 
-# %% ../nbs/04_training.ipynb #54434e24
+# %% ../nbs/04_training.ipynb #6f49289c
 _COLS = [('epoch', '{:>5}'), ('train_loss', '{:>10.4f}'), ('valid_loss', '{:>10.4f}'), ('exact_match', '{:>11.2f}'),
          ('f1', '{:>7.2f}'), ('bad_steps', '{:>9}'), ('examples_per_s', '{:>14.1f}'), ('seconds', '{:>7.1f}')]
+_VALID_COLS = ('valid_loss', 'exact_match', 'f1')
 
-def _table_header(): return '  '.join(f'{n:>{len(f.format(0))}}' for n, f in _COLS)
-def _table_row(row): return '  '.join(f.format(row[n]) if row.get(n) is not None else f'{"-":>{len(f.format(0))}}' for n, f in _COLS)
+# %% ../nbs/04_training.ipynb #c0bcfdd5
+def _columns(validation:bool) -> list:
+    "The table's `(name, format)` columns, with or without the validation ones."
+    return [c for c in _COLS if validation or c[0] not in _VALID_COLS]
 
+# %% ../nbs/04_training.ipynb #1e001d88
+def _table_header(cols=_COLS) -> str:
+    "The table's header line."
+    return '  '.join(f'{n:>{len(f.format(0))}}' for n, f in cols)
+
+# %% ../nbs/04_training.ipynb #a17da6f8
+def _table_row(row:dict, cols=_COLS) -> str:
+    "One epoch's line of the table (`-` for a missing value)."
+    return '  '.join(f.format(row[n]) if row.get(n) is not None else f'{"-":>{len(f.format(0))}}' for n, f in cols)
+
+# %% ../nbs/04_training.ipynb #1fec9fd4
 def plot_history(
     history:list[dict], # one dict per epoch, as `Learner.history`
     losses:list[float], # training loss of every step
-    fname:str|Path|None=None, # save the figure as this PNG
+    fname:str|Path|None=None, # save the figure as this PNG (atomically)
 ):
     "A two-panel figure: training loss per step, validation EM/F1 per epoch."
     from matplotlib.figure import Figure
@@ -542,54 +850,110 @@ def plot_history(
     ax1.set(xlabel='step', ylabel='training loss', title='Training loss')
     ep = [h['epoch'] for h in history if h.get('f1') is not None]
     for k in ('exact_match', 'f1'): ax2.plot(ep, [h[k] for h in history if h.get('f1') is not None], 'o-', label=k)
-    ax2.set(xlabel='epoch', ylabel='%', title='Validation'); ax2.legend()
-    if fname: fig.savefig(fname, dpi=100)
+    ax2.set(xlabel='epoch', ylabel='%', title='Validation')
+    if ep: ax2.legend()
+    else: ax2.text(0.5, 0.5, 'no validation data', ha='center', va='center', transform=ax2.transAxes)
+    if fname:
+        buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=100); atomic_write(fname, buf.getvalue())
     return fig
 
+# %% ../nbs/04_training.ipynb #c1923d53
 @patch
-def plot(self:Learner, fname:str|Path|None=None):
+def plot(self:Learner,
+    fname:str|Path|None=None, # save the figure as this PNG
+):
     "Plot this run's training loss and validation EM/F1 (and save it as `fname`)."
     return plot_history(self.history, self.losses, fname)
 
-# %% ../nbs/04_training.ipynb #6f49289c
+# %% ../nbs/04_training.ipynb #08a53959
+@patch
+def _prepare_folder(self:Learner):
+    "Create the run folder and delete temporary files left there by interrupted writes (rank 0; reported)."
+    self.path.mkdir(parents=True, exist_ok=True)
+    stale = remove_stale_temporaries(self.path)
+    if stale and self.log: tqdm.write(f"Removed {len(stale)} temporary file(s) that an interrupted write left in the run folder: {[p.name for p in stale[:3]]}")
+
+# %% ../nbs/04_training.ipynb #ff495e1b
+@patch
+def _weights_ok(self:Learner) -> bool:
+    "Whether the current weights give a finite loss, under `DIVERGENCE_LOSS`, on the epoch's last training batch; all ranks agree."
+    b, model = self._last_batch, _unwrap(self.model); was_training = model.training; model.eval()
+    with torch.no_grad(), self._autocast():
+        out = _forward(model, b)
+        if bool((b.start >= 0).any()): v = float(self.loss_func(out, b.start, b.end))
+        else: v = 0. if bool(torch.isfinite(out.start_logits).all()) else math.nan
+    model.train(was_training)
+    return self._all_reduce([float(not (math.isfinite(v) and v <= DIVERGENCE_LOSS))], 'max')[0] == 0
+
+# %% ../nbs/04_training.ipynb #4be86ee3
+@patch
+def _epoch_row(self:Learner, epoch:int, total_steps:int) -> dict:
+    "Train and validate one epoch: its row of the history (weights that give a NaN/inf validation or training loss stop training)."
+    t0 = time.perf_counter()
+    train_loss, n_seen = self._train_epoch(epoch, total_steps)
+    secs = time.perf_counter() - t0
+    row = {'epoch': epoch + 1, 'train_loss': train_loss, 'bad_steps': self.bad_steps,
+           'examples_per_s': n_seen / secs, 'seconds': secs, 'lr': self.opt.param_groups[0]['lr']}
+    if self.valid_dl is not None:
+        row.update(self.validate())
+        if row['valid_loss'] is not None and not math.isfinite(row['valid_loss']):
+            raise self._diverged(epoch, f"the validation loss is {row['valid_loss']} (the weights are finite but give NaN/inf outputs)")
+    elif n_seen and not self._weights_ok(): raise self._diverged(epoch, "the weights the epoch ends with give a NaN/inf loss")
+    return row
+
+# %% ../nbs/04_training.ipynb #0b79fcf5
+@patch
+def _end_epoch(self:Learner, row:dict):
+    "Record the epoch; write the best (without validation: every) and last checkpoints, the history and the plot."
+    self.epoch = row['epoch']; self.history.append(row)
+    if self.valid_dl is None: improved, self.best_epoch = True, self.epoch
+    else:
+        improved = row['f1'] > self.best_f1
+        if improved: self.best_f1, self.best_epoch = row['f1'], self.epoch
+    if improved: self.save('best')
+    self.save('last')
+    if self.rank == 0:
+        atomic_write(self.path/'history.json', json.dumps(self.history, indent=1))
+        self.plot(self.path/'history.png')
+
+# %% ../nbs/04_training.ipynb #966b45c0
+@patch
+def _stop_early(self:Learner, t_start:float, time_limit:float|None, epochs:int) -> bool:
+    "Whether to stop after this epoch: no better validation F1 for `patience` epochs, or past the time limit (said in the log)."
+    c, say = self.config, (tqdm.write if self.log and self.rank == 0 else lambda s: None)
+    if c.patience and self.valid_dl is not None and self.epoch - self.best_epoch >= c.patience:
+        say(f"Early stopping: validation F1 has not improved for {c.patience} epochs (best {self.best_f1:.2f} at epoch {self.best_epoch}).")
+        return True
+    if time_limit is not None and self._all_reduce([time.perf_counter() - t_start], 'max')[0] > time_limit and self.epoch < epochs:
+        say(f"Stopping: time limit of {time_limit:g} s reached after epoch {self.epoch}."); return True
+    return False
+
+# %% ../nbs/04_training.ipynb #65a3a1f6
 @patch
 def fit(self:Learner,
     epochs:int|None=None, # total epochs to reach (default: `config.epochs`)
     time_limit:float|None=None, # stop after the epoch during which this many seconds have passed
 ) -> list:
     "Train until `epochs` epochs are done, validating, checkpointing and early-stopping after each; returns the history."
-    epochs = epochs or self.config.epochs; c = self.config
+    epochs = epochs or self.config.epochs; main_log = self.log and self.rank == 0
     if self.epoch >= epochs:
-        if self.log and self.rank == 0: print(f"Already trained for {self.epoch} epochs (asked for {epochs}); nothing to do.")
+        if main_log: print(f"Already trained for {self.epoch} epochs (asked for {epochs}); nothing to do.")
         return self.history
     total_steps = epochs * int(self._all_reduce([len(self.train_dl)], 'min')[0])
-    if self.rank == 0: self.path.mkdir(parents=True, exist_ok=True)
-    if self.log and self.rank == 0: tqdm.write(_table_header())
+    if self.rank == 0: self._prepare_folder()
+    if main_log and self.valid_dl is None: tqdm.write("No validation data: training without EM/F1; best.safetensors is the last epoch's.")
+    cols = _columns(self.valid_dl is not None)
+    if main_log: tqdm.write(_table_header(cols))
     t_start = time.perf_counter()
     for epoch in tqdm(range(self.epoch, epochs), initial=self.epoch, total=epochs, disable=not self.show, desc='epochs'):
-        t0 = time.perf_counter()
-        train_loss, n_seen = self._train_epoch(epoch, total_steps)
-        secs = time.perf_counter() - t0
-        row = {'epoch': epoch + 1, 'train_loss': train_loss, 'bad_steps': self.bad_steps,
-               'examples_per_s': n_seen / secs, 'seconds': secs, 'lr': self.opt.param_groups[0]['lr']}
-        if self.valid_dl is not None: row.update(self.validate())
-        self.epoch = epoch + 1; self.history.append(row)
-        improved = row.get('f1') is not None and row['f1'] > self.best_f1
-        if improved: self.best_f1, self.best_epoch = row['f1'], self.epoch
-        if improved: self.save('best')
-        self.save('last')
-        if self.rank == 0:
-            atomic_write(self.path/'history.json', json.dumps(self.history, indent=1))
-            self.plot(self.path/'history.png')
-        if self.log and self.rank == 0: tqdm.write(_table_row(row))
-        if c.patience and self.valid_dl is not None and self.epoch - self.best_epoch >= c.patience:
-            if self.log and self.rank == 0: tqdm.write(f"Early stopping: validation F1 has not improved for {c.patience} epochs "
-                                     f"(best {self.best_f1:.2f} at epoch {self.best_epoch}).")
-            break
-        if time_limit is not None and self._all_reduce([time.perf_counter() - t_start], 'max')[0] > time_limit and self.epoch < epochs:
-            if self.log and self.rank == 0: tqdm.write(f"Stopping: time limit of {time_limit:g} s reached after epoch {self.epoch}.")
-            break
+        row = self._epoch_row(epoch, total_steps)
+        self._end_epoch(row)
+        if main_log: tqdm.write(_table_row(row, cols))
+        if self._stop_early(t_start, time_limit, epochs): break
     return self.history
+
+# %% ../nbs/04_training.ipynb #80a55c53
+MAX_EVAL_CONTEXT = 10_000 # context tokens searched for an answer at validation and prediction
 
 # %% ../nbs/04_training.ipynb #db3490da
 def read_examples(
@@ -603,16 +967,77 @@ def read_examples(
     return data.examples
 
 # %% ../nbs/04_training.ipynb #c1580f72
+def _without_answers(data):
+    "A SQuAD file's content without the questions' `answers`/`answer` fields (malformed levels left for `read_squad` to report)."
+    # TODO(mrl.squad): use read_squad's option for files read for prediction, once it has one, instead of this copy.
+    def q(x): return {k: v for k, v in x.items() if k not in ('answers', 'answer')} if isinstance(x, dict) else x
+    def p(x): return {**x, 'qas': [q(y) for y in x['qas']]} if isinstance(x, dict) and isinstance(x.get('qas'), list) else x
+    def a(x): return {**x, 'paragraphs': [p(y) for y in x['paragraphs']]} if isinstance(x, dict) and isinstance(x.get('paragraphs'), list) else x
+    if not isinstance(data, dict) or not isinstance(data.get('data'), list): return data
+    return {**data, 'data': [a(x) for x in data['data']]}
+
+# %% ../nbs/04_training.ipynb #0646aea0
+def read_questions(
+    src:str|Path|dict, # a SQuAD-format file, or its parsed content
+    source:str|None=None, # name in messages (default: the path)
+) -> list:
+    "Every question of a SQuAD-format file as `QAExample`s without answers, for prediction; problems go to stderr."
+    is_path = isinstance(src, (str, Path))
+    data, source = (read_json(src, 'SQuAD file') if is_path else src), source or (str(src) if is_path else '<dict>')
+    sq = read_squad(_without_answers(data), source=source, require_answers=False)
+    if sq.problems and _is_main(): print(f"questions to answer: {sq.report(10)}", file=sys.stderr)
+    if not sq.examples: raise ValueError(f"{source} holds no question to answer")
+    return sq.examples
+
+# %% ../nbs/04_training.ipynb #00b29cd4
+def count_long_contexts(
+    examples:Sequence[QAExample], # questions (tokenized here if they are not yet)
+    max_len:int, # tokens kept of a context
+) -> tuple[int, int]:
+    "`(questions, distinct contexts)` of `examples` whose context has more than `max_len` tokens."
+    tokenize_examples(examples)
+    long = [e for e in examples if len(e.context_tokens) > max_len]
+    return len(long), len({e.context for e in long})
+
+# %% ../nbs/04_training.ipynb #54d40a48
 def _model_config(vocab, overrides:dict|None, base:dict|None=None) -> DCNConfig:
+    "The `DCNConfig` of a model for `vocab`: `base`, then `overrides`, then the vocabulary's size and padding id."
     return DCNConfig.from_dict({**(base or {}), **(overrides or {}), 'vocab_size': len(vocab), 'pad_idx': vocab.pad_idx})
 
-def _build_vocab(examples):
-    "A word vocabulary over the contexts and questions of `examples`."
-    return WordVocab.from_examples(examples)
+# %% ../nbs/04_training.ipynb #3af61efe
+def checkpoint_model(
+    ck:Checkpoint, # a checkpoint written by `Learner.save`
+    overrides:dict|None=None, # `DCNConfig` fields to change (e.g. dropout when resuming)
+) -> tuple:
+    "`(DCN, vocabulary)` rebuilt from a checkpoint's checked configuration and vocabulary, without its weights."
+    m = check_meta(ck.meta, ['model_class', 'model_config', 'vocab'], ck.path)
+    if m['model_class'] != 'DCN' or m['model_config'] is None or m['vocab'] is None:
+        raise CheckpointError(f"{ck.path} holds no DCN configuration and vocabulary (model_class={m['model_class']!r})")
+    try: vocab = WordVocab.from_json(m['vocab'], f"{ck.path}: meta.vocab")
+    except (ValueError, TypeError, KeyError, AttributeError) as e: raise CheckpointError(f"{ck.path}: meta.vocab: {type(e).__name__}: {e}") from None
+    try: cfg = DCNConfig.from_dict(check_config_dict({**m['model_config'], **(overrides or {})}, DCNConfig, 'meta.model_config'))
+    except (ValueError, TypeError) as e: raise CheckpointError(f"{ck.path}: {e}") from None
+    if (cfg.vocab_size, cfg.pad_idx) != (len(vocab), vocab.pad_idx):
+        raise CheckpointError(f"{ck.path}: meta.model_config.vocab_size={cfg.vocab_size} does not fit meta.vocab ({len(vocab)} tokens)")
+    model = DCN(cfg)
+    for n, p in model.named_parameters(): p.requires_grad_(n not in check_meta(m, ['frozen'], ck.path)['frozen'])
+    return model, vocab
 
+# %% ../nbs/04_training.ipynb #10f6a9dd
+def _qa_loaders(train, valid, vocab, config:TrainConfig, max_context_len:int, num_workers:int, device) -> tuple:
+    "Training and validation loaders (bucketed, sharded by rank); an error when no training question is left."
+    rank, world = dist_info()
+    kw = dict(bs=config.bs, num_workers=num_workers, seed=config.seed, num_replicas=world, rank=rank, pin_memory=device.type == 'cuda')
+    train_ds = QADataset(train, vocab, max_context_len=max_context_len)
+    if not len(train_ds): raise ValueError(f"No training question left: all {len(train_ds.dropped)} have their answer beyond max_context_len={max_context_len} tokens")
+    if not valid: return train_ds.dataloader(shuffle=True, **kw), None
+    valid_ds = QADataset(valid, vocab, max_context_len=max(max_context_len, MAX_EVAL_CONTEXT), beyond='keep')
+    return train_ds.dataloader(shuffle=True, **kw), valid_ds.dataloader(shuffle=False, **kw)
+
+# %% ../nbs/04_training.ipynb #ee75b1f7
 def qa_learner(
     train:list, # training `QAExample`s
-    valid:list|None=None, # validation `QAExample`s (`None`: no validation)
+    valid:list|None=None, # validation `QAExample`s (`None` or empty: no validation)
     config:TrainConfig|None=None, # optimisation settings
     model_config:dict|None=None, # `DCNConfig` fields to override
     path:str|Path='runs/qa', # run folder
@@ -628,29 +1053,34 @@ def qa_learner(
     device = init_distributed(device); rank, world = dist_info()
     set_seed(config.seed)
     ck = load_checkpoint(Path(path)/'last.safetensors') if resume else None
-    if ck is not None:
-        vocab = vocab_from_json(ck.meta['vocab'])
-        model = DCN(_model_config(vocab, model_config, ck.meta['model_config']))
-        for n, p in model.named_parameters(): p.requires_grad_(n not in ck.meta['frozen'])   # e.g. frozen GloVe
+    if ck is not None: model, vocab = checkpoint_model(ck, model_config)
     else:
-        vocab = _build_vocab(train + (valid or []))
+        vocab = WordVocab.from_examples(train + (valid or []))
         emb = embedding_matrix(vocab, glove if isinstance(glove, Glove) else load_glove(glove))
         model = DCN(_model_config(vocab, model_config), embeddings=emb)
-    train_ds = QADataset(train, vocab, max_context_len=max_context_len)
-    pin = device.type == 'cuda'
-    train_dl = train_ds.dataloader(bs=config.bs, shuffle=True, num_workers=num_workers, seed=config.seed, num_replicas=world, rank=rank, pin_memory=pin)
-    valid_dl = None
-    if valid:
-        valid_ds = QADataset(valid, vocab, max_context_len=max(max_context_len, 10_000), beyond='keep')
-        valid_dl = valid_ds.dataloader(bs=config.bs, shuffle=False, num_workers=num_workers, seed=config.seed, num_replicas=world, rank=rank, pin_memory=pin)
+    train_dl, valid_dl = _qa_loaders(train, valid, vocab, config, max_context_len, num_workers, device)
     learn = Learner(model, train_dl, valid_dl, config, path, vocab, device=device, progress=progress)
     if ck is not None:
         learn.load(ck.path)
-        saved = ck.meta['train_config']; now = config.to_dict()
-        diff = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k) != v and k != 'epochs'}
+        saved = TrainConfig.from_dict(check_meta(ck.meta, ['train_config'], ck.path)['train_config']).to_dict()
+        diff = {k: (saved[k], v) for k, v in config.to_dict().items() if saved[k] != v and k != 'epochs'}
         if diff and rank == 0: print(f"Resuming {ck.path} at epoch {learn.epoch} with changed settings (saved, now): {diff}")
     if world > 1 and ck is None: set_seed(config.seed + rank)   # same initial weights, different dropout per rank
     return learn
+
+# %% ../nbs/04_training.ipynb #a8b50011
+def data_report(
+    learn:Learner, # a learner made by `qa_learner`
+) -> str:
+    "What `learn` trains and validates on: questions after drops, with the dropped questions and cut contexts counted."
+    tr = learn.train_dl.dataset
+    s = f"train: {len(tr):,} questions"
+    if tr.dropped: s += f" ({len(tr.dropped):,} dropped, no answer in the first {tr.max_context_len} tokens; e.g. {tr.dropped[0][0]}: {tr.dropped[0][1]})"
+    if learn.valid_dl is None: return s + "; no validation data"
+    va = learn.valid_dl.dataset; n_q, n_c = count_long_contexts(va.examples, va.max_context_len)
+    s += f"; valid: {len(va):,} questions"
+    if n_q: s += f" ({n_q:,} in {n_c:,} contexts longer than {va.max_context_len:,} tokens, searched in their first {va.max_context_len:,} only)"
+    return s
 
 # %% ../nbs/04_training.ipynb #2c71ccc3
 def load_qa_model(
@@ -658,41 +1088,169 @@ def load_qa_model(
     device:str|torch.device|None=None, # where to put the model
 ):
     "`(model, vocab, checkpoint)` rebuilt from a checkpoint, in eval mode."
-    ck = load_checkpoint(path); m = ck.meta
-    if m.get('model_class') != 'DCN' or not m.get('model_config') or m.get('vocab') is None:
-        raise CheckpointError(f"{path} holds no DCN configuration and vocabulary (model_class={m.get('model_class')!r})")
-    vocab = vocab_from_json(m['vocab'])
-    model = DCN(DCNConfig.from_dict(m['model_config']))
+    ck = load_checkpoint(path)
+    model, vocab = checkpoint_model(ck)
     try: model.load_state_dict(ck.model)
     except RuntimeError as e: raise CheckpointError(f"{path}: weights do not fit the stored DCN configuration: {e}") from None
     return model.to(default_device(device) if not isinstance(device, torch.device) else device).eval(), vocab, ck
 
+# %% ../nbs/04_training.ipynb #8414f7a3
 def predict_qa(
     model:nn.Module, # a trained DCN
     vocab, # its vocabulary
-    examples:list, # `QAExample`s to answer
+    examples:list, # `QAExample`s to answer (reference answers are not needed)
     bs:int=64, # batch size
     device:str|torch.device|None=None, # device; `None`: the model's
     progress:bool=True, # progress bar
+    max_context_len:int=MAX_EVAL_CONTEXT, # context tokens searched for the answer (see `count_long_contexts`)
 ) -> dict:
-    "`{question_id: answer_text}` for `examples`, answers cut from their contexts."
+    "`{question_id: answer_text}` for every one of `examples`, answers cut from their contexts."
     device = next(model.parameters()).device if device is None else default_device(device) if not isinstance(device, torch.device) else device
-    dl = QADataset(examples, vocab, max_context_len=10_000, beyond='keep').dataloader(bs=bs, shuffle=False)
-    return Learner(model, None, dl, TrainConfig(bs=bs), device=device, progress=progress).predict()
+    dl = QADataset(examples, vocab, max_context_len=max_context_len, beyond='keep').dataloader(bs=bs, shuffle=False)
+    return Learner(model, None, dl, TrainConfig(bs=bs), device=device, progress=progress, log=False).predict()
 
 # %% ../nbs/04_training.ipynb #6fb25704
-SAMPLE_DEMO = {'epochs': 8, 'bs': 32, 'lr': 2e-3, 'cpu_model': {'hidden': 50}}   # `mrl_train_qa` without data
+DEBUG_ENV_VAR = 'MRL_DEBUG' # set to 1 to see the traceback of every command-line error
+EXPECTED_ERRORS = (ValueError, OSError, CheckpointError, TrainingDiverged, torch.OutOfMemoryError) # reported as `error: ...`, without traceback
 
-def _json_arg(s, name):
+# %% ../nbs/04_training.ipynb #33a9778a
+def run_command(
+    func:Callable, # a function whose parameters are the command's options (documented with docments)
+    argv:Sequence[str]|None=None, # the arguments; `None`: `sys.argv[1:]`
+) -> int:
+    "Run `func` as a console command on `argv`: its exit status; an expected error prints `name: error: ...` and gives 2."
+    prog = func.__name__
+    try: args = vars(anno_parser(func, prog=prog).parse_args(argv))     # argparse: usage + error, exit 2; --help: exit 0
+    except SystemExit as e: return e.code if isinstance(e.code, int) else 2
+    args.pop('pdb', None); args.pop('xtra', None)
+    try: func(**args)
+    except EXPECTED_ERRORS as e:
+        if os.environ.get(DEBUG_ENV_VAR) == '1': traceback.print_exc()
+        print(f"{prog}: error: {e}", file=sys.stderr); return 2
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr); return 130
+    return 0
+
+# %% ../nbs/04_training.ipynb #d474dfd7
+def _is_script_run(frame) -> bool:
+    "Whether `frame` is the top level of a file run as a program (a console script's `sys.exit(command())`)."
+    g = frame.f_globals if frame else {}
+    return bool(frame and frame.f_locals is g and g.get('__name__') == '__main__' and g.get('__file__')
+                and Path(g['__file__']).resolve() == Path(frame.f_code.co_filename).resolve())
+
+# %% ../nbs/04_training.ipynb #a3cc3459
+def cli_command(
+    func:Callable, # the command: parameters annotated and documented with docments, as fastcore's `call_parse` wants
+) -> Callable:
+    "Decorator: `func` is a console command (through `run_command`) when a script calls it without arguments, else the plain function."
+    @wraps(func)
+    def _f(*args, **kwargs):
+        if args or kwargs or not _is_script_run(inspect.currentframe().f_back): return func(*args, **kwargs)
+        return run_command(func)
+    return _f
+
+# %% ../nbs/04_training.ipynb #22d3cee4
+def _check_at_least(name:str, value, lo):
+    "A `ValueError` naming option `--name` unless `value >= lo`."
+    if value < lo: raise ValueError(f"--{name} must be at least {lo}, got {value}")
+
+# %% ../nbs/04_training.ipynb #c4f5f139
+def check_input_file(
+    path:str|Path|None, # a file the command reads (`None`: not given, nothing to check)
+    option:str, # the option or argument that named it, for the message
+):
+    "A `FileNotFoundError` naming the option unless `path` is an existing file."
+    if path is None: return
+    p = Path(path)
+    if not p.exists(): raise FileNotFoundError(f"{option}: no such file: {p}")
+    if not p.is_file(): raise ValueError(f"{option}: {p} is a folder, not a file")
+
+# %% ../nbs/04_training.ipynb #30942bd8
+def check_writable_folder(
+    folder:str|Path, # a folder the command writes into (created if needed)
+    option:str, # the option that named it, for the message
+) -> Path:
+    "`folder`, created if needed, after writing and removing a probe file in it; else a `ValueError` naming the option."
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir(): raise ValueError(f"{option}: {folder} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix='.write-probe.', suffix=TMP_SUFFIX, dir=folder); os.close(fd); os.unlink(probe)
+    except OSError as e: raise ValueError(f"{option}: cannot write in {folder}: {e.strerror or e}") from None
+    return folder
+
+# %% ../nbs/04_training.ipynb #3bdd0820
+def read_json_option(
+    s:str|None, # JSON text, or the name of a JSON file (plain or gzipped)
+    name:str, # the option, for messages
+) -> dict|None:
+    "The JSON object an option gives, inline or in a file (read by `read_json`)."
     if s is None: return None
-    try: return read_json(s, name) if Path(s).suffix == '.json' and Path(s).is_file() else json.loads(s)
-    except json.JSONDecodeError as e: raise ValueError(f"--{name} must be a JSON object or a .json file: {e}") from None
+    try: is_file = Path(s).is_file()
+    except (OSError, ValueError): is_file = False
+    if is_file: o = read_json(s, f'--{name} file')
+    else:
+        try: o = json.loads(s)
+        except json.JSONDecodeError as e: raise ValueError(f"--{name} must be a JSON object or an existing .json file; {s[:60]!r} is neither ({e.msg})") from None
+    if not isinstance(o, dict): raise ValueError(f"--{name} must be a JSON object, got {_what(o)}")
+    return o
 
-@call_parse
+# %% ../nbs/04_training.ipynb #ab847dfe
+def model_config_option(
+    s:str|None, # the `--model_config` option: JSON text or a JSON file
+) -> dict|None:
+    "The `DCNConfig` fields `--model_config` overrides, checked (known fields, right types and values)."
+    o = read_json_option(s, 'model_config')
+    if o is None: return None
+    check_config_dict(o, DCNConfig, '--model_config')
+    fixed = [k for k in ('vocab_size', 'pad_idx') if k in o]
+    if fixed: raise ValueError(f"--model_config: {fixed[0]} comes from the vocabulary and cannot be set")
+    DCNConfig.from_dict({**o, 'vocab_size': 10, 'pad_idx': 2})               # its own range checks, before any work
+    return o
+
+# %% ../nbs/04_training.ipynb #3088cd22
+SAMPLE_DEMO = {'epochs': 8, 'bs': 32, 'lr': 2e-3, 'cpu_model': {'hidden': 50}} # `mrl_train_qa` without data
+
+# %% ../nbs/04_training.ipynb #0a24b4b2
+def _demo_default(value, name:str, bundled:bool):
+    "`value`, or when not given the bundled-sample demonstration's setting (`SAMPLE_DEMO`) or `TrainConfig`'s default."
+    return value if value is not None else SAMPLE_DEMO[name] if bundled else getattr(TrainConfig, name)
+
+# %% ../nbs/04_training.ipynb #63be06e1
+def _train_valid_examples(
+    train:str|Path, # training file
+    valid:str|None, # validation file, or `None` to hold out articles of `train`
+    valid_pct:float, # share of articles held out
+    seed:int, # seed of the split
+) -> tuple[list, list, str]:
+    "`(training examples, validation examples, where validation comes from)`."
+    examples = read_examples(train, 'training file')
+    if valid: return examples, read_examples(valid, 'validation file'), f"from {valid}"
+    tr_, va_ = split_by_article(examples, valid_pct, seed)
+    return tr_, va_, ('held-out articles' if va_ else f"none: {len({e.title for e in examples})} article(s), valid_pct={valid_pct}")
+
+# %% ../nbs/04_training.ipynb #2315041b
+def _finish_run(learn:Learner, out:str|Path) -> str|None:
+    "After training: predictions of the best checkpoint on the validation data (saved), and the closing line (rank 0)."
+    out = Path(out)
+    if learn.valid_dl is None:
+        loss = (learn.history[-1] if learn.history else {}).get('train_loss')
+        return (f"last epoch {learn.epoch}: train_loss {'-' if loss is None else f'{loss:.4f}'} (no validation data, so no EM/F1 and no predictions); "
+                f"checkpoints {out}/best.safetensors (= last), {out}/last.safetensors; plot {out}/history.png") if learn.rank == 0 else None
+    learn.load('best', with_opt=False)
+    preds = learn.predict()
+    if learn.rank != 0: return None
+    save_predictions(preds, out/'predictions.json')
+    best = learn.history[learn.best_epoch - 1]
+    return (f"best epoch {learn.best_epoch}: exact_match {best['exact_match']:.2f} f1 {best['f1']:.2f}; checkpoints {out}/best.safetensors, "
+            f"{out}/last.safetensors; predictions {out}/predictions.json; plot {out}/history.png")
+
+# %% ../nbs/04_training.ipynb #77dd84df
+@cli_command
 def mrl_train_qa(
     train:str=None, # SQuAD v1.1 JSON file (.json or .json.gz) to train on; default: the bundled 5-article sample
     valid:str=None, # SQuAD JSON file to validate on; default: hold out whole articles of TRAIN
-    valid_pct:float=0.2, # without VALID: share of TRAIN's articles held out for validation (at least one)
+    valid_pct:float=0.2, # without VALID: share of TRAIN's articles held out for validation (at least one; 0: train without validation)
     out:str='runs/qa', # run folder: best.safetensors, last.safetensors, history.json, history.png, predictions.json
     epochs:int=None, # total epochs; default 20, or 8 on the bundled sample
     bs:int=None, # batch size per process; default 64, or 32 on the bundled sample
@@ -703,54 +1261,60 @@ def mrl_train_qa(
     schedule:str='none', # learning-rate decay after warm-up: none, cosine or linear
     warmup:float=0.0, # fraction of the steps with a linear learning-rate warm-up
     patience:int=0, # early stopping: stop after this many epochs without a better validation F1 (0: off)
-    max_bad_steps:int=20, # stop after this many batches with a NaN/inf loss or gradient (they are skipped)
+    max_bad_steps:int=20, # stop after this many steps rolled back for a NaN/inf loss, gradient or weights
+    check_every:int=0, # steps between two checks of the NaN guard (0: every step on a CPU, every 20 on a GPU)
     amp:bool=True, # bf16 autocast on CUDA; --no-amp trains in float32 (CPU always float32)
     seed:int=42, # random seed of weights, dropout and batch order
     device:str=None, # cpu, cuda, cuda:1, mps; default: $MRL_DEVICE or the best available (cuda:LOCAL_RANK under torchrun)
     glove:str=None, # GloVe text file (a word and its vector per line); default: the packaged GloVe 6B 50d
     model_config:str=None, # DCNConfig fields to override, as a JSON object or a .json file, e.g. '{"hidden": 100}'; the bundled sample on a CPU defaults to '{"hidden": 50}' for speed
-    max_context_len:int=600, # cut training contexts to this many tokens (validation is never cut)
-    num_workers:int=0, # data-loading worker processes per training process
+    max_context_len:int=600, # cut training contexts to this many tokens (questions whose answer lies beyond are dropped, and counted)
+    num_workers:int=0, # data-loading worker processes per training process (-1: every CPU)
     threads:int=0, # torch CPU threads per process; 0: torch's default, except 1 for the bundled-sample demo on a CPU
     resume:bool=False, # continue the run in OUT from last.safetensors (rerun the same command with --resume)
     progress:bool=True, # progress bars; --no-progress for logs
 ):
     "Train a Dynamic Coattention Network on SQuAD-format data, print EM/F1 per epoch and keep the best and last checkpoints."
     bundled = train is None
-    train = train or sample_path('squad-sample.json')
-    # the bundled sample is a quick demonstration: more, smaller steps (and, on a CPU, a smaller model; see below)
-    if epochs is None: epochs = SAMPLE_DEMO['epochs'] if bundled else TrainConfig.epochs
-    if bs is None: bs = SAMPLE_DEMO['bs'] if bundled else TrainConfig.bs
-    if lr is None: lr = SAMPLE_DEMO['lr'] if bundled else TrainConfig.lr
-    model_config = _json_arg(model_config, 'model_config')
-    config = TrainConfig(epochs=epochs, bs=bs, lr=lr, opt=opt, wd=wd, clip=clip, schedule=schedule, warmup=warmup, amp=amp,
-                         patience=patience, max_bad_steps=max_bad_steps, seed=seed)
+    config = TrainConfig(epochs=_demo_default(epochs, 'epochs', bundled), bs=_demo_default(bs, 'bs', bundled), lr=_demo_default(lr, 'lr', bundled),
+                         opt=opt, wd=wd, clip=clip, schedule=schedule, warmup=warmup, amp=amp, patience=patience,
+                         max_bad_steps=max_bad_steps, check_every=check_every, seed=seed)
+    model_config = model_config_option(model_config)
+    if not 0 <= valid_pct < 1: raise ValueError(f"--valid_pct must be in [0, 1), got {valid_pct}")
+    for name, v, lo in (('max_context_len', max_context_len, 1), ('num_workers', num_workers, -1), ('threads', threads, 0)): _check_at_least(name, v, lo)
+    for option, path in (('--train', train), ('--valid', valid), ('--glove', glove)): check_input_file(path, option)
     dev = init_distributed(device); rank, world = dist_info()
-    if bundled and model_config is None and dev.type == 'cpu' and not resume:
-        model_config = SAMPLE_DEMO['cpu_model']   # the full-size DCN takes minutes per epoch on a CPU
+    check_writable_folder(out, '--out')
+    if resume: check_input_file(Path(out)/'last.safetensors', '--resume (the checkpoint to continue)')
+    if bundled and model_config is None and dev.type == 'cpu' and not resume: model_config = SAMPLE_DEMO['cpu_model']   # full size: minutes per epoch on a CPU
     if threads or (bundled and dev.type == 'cpu'): torch.set_num_threads(threads or 1)   # small LSTMs: threads mostly contend
-    examples = read_examples(train, 'training file')
-    if valid: train_ex, valid_ex = examples, read_examples(valid, 'validation file')
-    else: train_ex, valid_ex = split_by_article(examples, valid_pct, seed)
-    if rank == 0:
-        print(f"train: {len(train_ex):,} questions from {train}; valid: {len(valid_ex):,} questions"
-              f"{' from ' + str(valid) if valid else ' (held-out articles)'}; device {dev}; {world} process(es)")
-    if rank == 0 and model_config: print(f"model: DCNConfig defaults with {model_config}")
-    learn = qa_learner(train_ex, valid_ex, config, model_config, out, glove, max_context_len,
-                       num_workers, resume, dev, progress)
-    try: learn.fit()
-    except TrainingDiverged as e: raise SystemExit(f"mrl_train_qa: {e}") from None
-    learn.load('best', with_opt=False)
-    preds = learn.predict()
-    if rank == 0:
-        save_predictions(preds, Path(out)/'predictions.json')
-        best = learn.history[learn.best_epoch - 1]
-        print(f"best epoch {learn.best_epoch}: exact_match {best['exact_match']:.2f} f1 {best['f1']:.2f}; "
-              f"checkpoints {out}/best.safetensors, {out}/last.safetensors; predictions {out}/predictions.json; plot {out}/history.png")
+    train_ex, valid_ex, valid_from = _train_valid_examples(train or sample_path('squad-sample.json'), valid, valid_pct, seed)
+    if patience and not valid_ex: raise ValueError(f"--patience needs validation data, and there is none ({valid_from}); give --valid FILE or --patience 0")
+    learn = qa_learner(train_ex, valid_ex, config, model_config, out, glove, max_context_len, num_workers, resume, dev, progress)
+    if rank == 0: print(f"{data_report(learn)} (validation: {valid_from}); device {dev}; {world} process(es)" + (f"\nmodel: DCNConfig defaults with {model_config}" if model_config else ''))
+    learn.fit()
+    line = _finish_run(learn, out)
+    if line: print(line)
     if world > 1: dist.barrier(); dist.destroy_process_group()
 
-# %% ../nbs/04_training.ipynb #33a9778a
-@call_parse
+# %% ../nbs/04_training.ipynb #98f227c3
+def _file_has_answers(data) -> bool:
+    "Whether any question of a SQuAD file's content has a non-empty `answers` list."
+    arts = data.get('data') if isinstance(data, dict) else None
+    return any(isinstance(q, dict) and isinstance(q.get('answers'), list) and len(q['answers']) > 0
+               for a in (arts if isinstance(arts, list) else []) if isinstance(a, dict) and isinstance(a.get('paragraphs'), list)
+               for p in a['paragraphs'] if isinstance(p, dict) and isinstance(p.get('qas'), list) for q in p['qas'])
+
+# %% ../nbs/04_training.ipynb #337d4cca
+def _print_scores(data, preds:dict, source:str):
+    "Print the EM/F1 of `preds` when the SQuAD content `data` has reference answers; malformed ones are reported instead."
+    if not _file_has_answers(data): return
+    try: refs = squad_references(data['data'], source)
+    except ValueError as e: print(f"EM/F1 not computed, the reference answers are malformed: {e}", file=sys.stderr); return
+    print(json.dumps(squad_metrics(preds, refs, warn=False)))
+
+# %% ../nbs/04_training.ipynb #864ef246
+@cli_command
 def mrl_predict_qa(
     checkpoint:str, # a checkpoint written by mrl_train_qa, e.g. runs/qa/best.safetensors
     data:str, # SQuAD-format JSON (.json or .json.gz) whose questions to answer (answers optional)
@@ -760,22 +1324,33 @@ def mrl_predict_qa(
     progress:bool=True, # progress bar; --no-progress for logs
 ):
     "Answer every question of a SQuAD-format file with a trained DCN; print EM/F1 when the file has answers."
-    model, vocab, _ = load_qa_model(checkpoint, device)
-    examples = read_examples(data, 'data file')
+    check_input_file(checkpoint, 'CHECKPOINT'); check_input_file(data, 'DATA'); _check_at_least('bs', bs, 1)
+    if Path(out).suffix not in ('.json', '.csv'): raise ValueError(f"--out must end in .json or .csv, got {out}")
+    check_writable_folder(Path(out).parent, '--out')
+    model, vocab, _ = load_qa_model(checkpoint, default_device(device))
+    raw = read_json(data, 'SQuAD file')
+    examples = read_questions(raw, str(data))
     preds = predict_qa(model, vocab, examples, bs=bs, progress=progress)
     save_predictions(preds, out)
-    print(f"{len(preds):,} predictions written to {out}")
-    dataset = read_json(data, 'SQuAD file')['data']
-    if any(qa.get('answers') for a in dataset for p in a['paragraphs'] for qa in p['qas']):
-        print(json.dumps(squad_evaluate(dataset, preds)))
+    n_q, n_c = count_long_contexts(examples, MAX_EVAL_CONTEXT)
+    print(f"{len(preds):,} predictions written to {out}" + (f"; {n_q:,} questions in {n_c:,} contexts longer than {MAX_EVAL_CONTEXT:,} tokens were answered from their first {MAX_EVAL_CONTEXT:,} tokens" if n_q else ''))
+    _print_scores(raw, preds, str(data))
 
-@call_parse
+# %% ../nbs/04_training.ipynb #ae50b62b
+@cli_command
 def mrl_eval_squad(
     dataset_file:str, # SQuAD v1.1 JSON (.json or .json.gz) with the reference answers
     prediction_file:str, # predictions: JSON {question_id: answer_text} or an Id,Answer CSV
 ):
     "Official SQuAD v1.1 evaluation (exact match and F1, in percent): prints {\"exact_match\": ..., \"f1\": ...}."
+    check_input_file(dataset_file, 'DATASET_FILE'); check_input_file(prediction_file, 'PREDICTION_FILE')
     dataset_json = read_json(dataset_file, 'SQuAD file')
+    if not isinstance(dataset_json, dict) or 'data' not in dataset_json:
+        raise ValueError(f"{dataset_file}: not a SQuAD file: expected an object with a 'data' list of articles, found {_what(dataset_json)}")
     if dataset_json.get('version') != '1.1':
         print('Evaluation expects v-1.1, but got dataset with v-' + str(dataset_json.get('version')), file=sys.stderr)
-    print(json.dumps(squad_evaluate(dataset_json['data'], load_predictions(prediction_file))))
+    refs = squad_references(dataset_json['data'], str(dataset_file))
+    preds = load_predictions(prediction_file)
+    extra = len(set(preds) - set(refs))
+    if extra: print(f"{extra:,} of {len(preds):,} predictions are for questions not in {dataset_file} (ignored)", file=sys.stderr)
+    print(json.dumps(squad_metrics(preds, refs)))

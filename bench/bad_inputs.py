@@ -1,0 +1,641 @@
+#!/usr/bin/env python
+"""Bad-input audit (issue 14): every bad-input case of the issue's ten groups and of the notebooks' tests, run
+in-process (captured output) or as a subprocess, classified and counted in one table.
+
+Outcomes:
+- located error: an error that names the file/option and the place (line, article, question id, field, SMILES index);
+- counted skip: the bad item is skipped (or cut) and the skip is counted and reported;
+- handled correctly: the input is valid after all, or is dealt with as documented (e.g. one string = one molecule);
+- vague error: a clear exception type but a message without the place;
+- traceback: a raw exception (KeyError, TypeError, IndexError, ...) or a traceback printed by a command;
+- silent wrong: the input is accepted and the result is wrong, or an error names the wrong place;
+- hang: no answer within the time limit.
+
+Targets: 0 tracebacks from user input, 0 silent wrong results, no checkpoint holds non-finite weights, kill -9 loses
+at most the epoch in progress (then --resume reproduces the uninterrupted run exactly).
+Cases of the SMILES and vocabulary groups (4, 9) and of the SQuAD reader exercise mrl.chem, mrl.smiles,
+mrl.dataloaders and mrl.squad as they are in this checkout.
+
+Usage: python bench/bad_inputs.py [--group N ...] [--keep DIR] [--verbose]
+"""
+import argparse, contextlib, csv, gzip, io, json, os, shutil, signal, subprocess, sys, tempfile, time, traceback, warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault('OMP_NUM_THREADS', '1')
+import numpy as np
+import torch
+torch.set_num_threads(1)
+
+GOOD = ('located error', 'counted skip', 'handled correctly')
+BAD = ('vague error', 'traceback', 'silent wrong', 'hang')
+TINY = {'hidden': 8, 'pool': 2}
+BIN = Path(sys.executable).parent
+ENV = {**os.environ, 'PYTHONPATH': str(ROOT) + os.pathsep + os.environ.get('PYTHONPATH', ''), 'OMP_NUM_THREADS': '1'}
+ENV.pop('MRL_DEBUG', None)
+
+@dataclass
+class Case:
+    group: int # the issue's group (1-10); 0: a case the notebooks already test
+    name: str # what is tried
+    fn: object # () -> (outcome, detail)
+
+CASES = []
+def case(group, name):
+    "Register a case: the function returns `(outcome, detail)`."
+    def deco(fn): CASES.append(Case(group, name, fn)); return fn
+    return deco
+
+class Outcome(Exception):
+    "Raised by checks inside a case to give its outcome."
+    def __init__(self, outcome, detail=''): self.outcome, self.detail = outcome, detail
+
+def one_line(s, n=110):
+    s = ' '.join(str(s).split())
+    return s if len(s) <= n else s[:n-1] + '…'
+
+def deliberate(e:BaseException) -> bool:
+    "Whether `e` was raised on purpose by mrl (its last frame is a `raise` line in mrl/) or is an OS error naming a file."
+    tb = traceback.extract_tb(e.__traceback__)
+    if isinstance(e, OSError) and e.filename is not None: return True
+    return bool(tb) and str(ROOT/'mrl') in tb[-1].filename and 'raise' in (tb[-1].line or '')
+
+def expect_error(f, *places):
+    "`located error` when `f()` raises an error on purpose whose message names every one of `places`; raw errors are tracebacks."
+    try: res = f()
+    except Exception as e:
+        msg = f"{type(e).__name__}: {e}"
+        if not deliberate(e): return 'traceback', msg
+        return ('located error' if all(p in str(e) for p in places) else 'vague error'), msg
+    return 'silent wrong', f"accepted: {one_line(repr(res), 80)}"
+
+def cli_cmd(tool, *args) -> list:
+    "The command line running console command `tool` on this checkout (its installed script, else through `run_command`)."
+    script = BIN/tool
+    if script.exists(): return [sys.executable, str(script), *map(str, args)]
+    return [sys.executable, '-c', f"import sys; from mrl.training import run_command, {tool}; sys.exit(run_command({tool}, sys.argv[1:]))", *map(str, args)]
+
+def run_cli(tool, *args, timeout=240, cwd=None):
+    "`(returncode, stdout, stderr)` of a console command run as a subprocess on this checkout."
+    cmd = cli_cmd(tool, *args)
+    try: r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=ENV, cwd=cwd)
+    except subprocess.TimeoutExpired: return None, '', f'timed out after {timeout} s'
+    return r.returncode, r.stdout, r.stderr
+
+def classify_cli(rc, out, err, tool, *places, ok=None):
+    "Outcome of a command: traceback, located error (status 2, `tool: error:` naming `places`), or `ok(out, err)` when it succeeded."
+    if rc is None: return 'hang', err
+    if 'Traceback (most recent call last)' in err: return 'traceback', err.strip().splitlines()[-1]
+    last = err.strip().splitlines()[-1] if err.strip() else ''
+    if rc == 2 and last.startswith(f'{tool}: error:'): return ('located error' if all(p in last for p in places) else 'vague error'), last
+    if rc == 0 and ok is not None: return ok(out, err)
+    return ('silent wrong' if rc == 0 else 'vague error'), f"exit {rc}: {one_line(last or out.strip()[-200:])}"
+
+def run_inproc(tool, *args):
+    "`(returncode, stdout, stderr)` of a console command of mrl.training run in this process."
+    import mrl.training as T
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try: rc = T.run_command(getattr(T, tool), [str(a) for a in args])
+        except Exception: traceback.print_exc(); rc = 1
+    return rc, out.getvalue(), err.getvalue()
+
+# ---------------------------------------------------------------------------------------------------------- fixtures
+W = Path(tempfile.mkdtemp(prefix='mrl-bad-inputs-'))
+SAMPLE = ROOT/'mrl'/'data'/'squad-sample.json'
+def sample_json(): return json.loads(SAMPLE.read_text())
+def write_json(name, o, raw=None):
+    p = W/name; p.write_bytes(raw if raw is not None else json.dumps(o).encode()); return p
+def squad(qas, context='Paris is in France.', title='T'):
+    return {'version': '1.1', 'data': [{'title': title, 'paragraphs': [{'context': context, 'qas': qas}]}]}
+
+_TRAINED = {}
+def trained_run():
+    "A tiny run on the bundled sample (2 epochs, uninterrupted): the reference of the kill -9 case and the checkpoint of prediction cases."
+    if 'ref' not in _TRAINED:
+        out = W/'ref'
+        rc, o, e = run_cli('mrl_train_qa', '--model_config', json.dumps(TINY), '--epochs', 2, '--out', out, '--no-progress')
+        if rc != 0: raise RuntimeError(f"reference training failed: {e[-500:]}")
+        _TRAINED['ref'] = out
+    return _TRAINED['ref']
+
+# ------------------------------------------------------------------------------------- group 1: NaN guard, divergence
+def _finite_checkpoints(folder):
+    from safetensors.torch import load_file
+    bad = [p.name for p in Path(folder).glob('*.safetensors')
+           if any(t.is_floating_point() and not torch.isfinite(t).all() for t in load_file(p).values())]
+    return bad
+
+def _diverge_case(name, place, *args):
+    out = W/name
+    rc, o, e = run_cli('mrl_train_qa', '--model_config', json.dumps(TINY), '--epochs', 2, '--out', out, '--no-progress', *args)
+    bad = _finite_checkpoints(out) if out.exists() else []
+    if bad: return 'silent wrong', f"non-finite weights in {bad}"
+    if rc == 0: return 'silent wrong', f"exit 0: {one_line(o.strip().splitlines()[-1] if o.strip() else '')}"
+    if 'good' in e and 'intact' in e: return 'silent wrong', 'calls a checkpoint good/intact'
+    return classify_cli(rc, o, e, 'mrl_train_qa', place)
+
+@case(1, "--lr inf")
+def _(): return _diverge_case('lr_inf', 'lr', '--lr', 'inf')
+@case(1, "--lr nan")
+def _(): return _diverge_case('lr_nan', 'lr', '--lr', 'nan')
+@case(1, "--lr 1e30 --clip 0 (weights blow up on step 1)")
+def _(): return _diverge_case('lr_1e30', 'diverged', '--lr', '1e30', '--clip', '0')
+@case(1, "--lr 1e6 (finite loss explodes to ~1e20)")
+def _(): return _diverge_case('lr_1e6', 'diverged', '--lr', '1e6')
+
+@case(1, "save_checkpoint of NaN weights")
+def _():
+    from mrl.training import save_checkpoint
+    net = torch.nn.Linear(2, 2)
+    with torch.no_grad(): net.weight[0, 0] = float('nan')
+    r = expect_error(lambda: save_checkpoint(W/'nan.safetensors', net), 'Refusing', 'weight')
+    return ('silent wrong', 'a NaN checkpoint was written') if (W/'nan.safetensors').exists() else r
+
+# ----------------------------------------------------------------------------------- group 2: training without validation
+@case(2, "mrl_train_qa on one article")
+def _():
+    d = sample_json(); d['data'] = d['data'][:1]; p = write_json('one.json', d)
+    rc, o, e = run_inproc('mrl_train_qa', '--train', p, '--epochs', 1, '--model_config', json.dumps(TINY), '--out', W/'one', '--no-progress')
+    ok = lambda o, e: ('handled correctly', one_line(o.strip().splitlines()[-1])) if ('no validation data' in o and 'f1' not in o and (W/'one'/'best.safetensors').exists()) else ('silent wrong', one_line(o[-200:]))
+    return classify_cli(rc, o, e, 'mrl_train_qa', ok=ok)
+
+@case(2, "mrl_train_qa --valid_pct 0")
+def _():
+    d = sample_json(); d['data'] = d['data'][:2]; p = write_json('two.json', d)
+    rc, o, e = run_inproc('mrl_train_qa', '--train', p, '--valid_pct', 0, '--epochs', 1, '--model_config', json.dumps(TINY), '--out', W/'vp0', '--no-progress')
+    ok = lambda o, e: ('handled correctly', one_line(o.strip().splitlines()[-1])) if 'no validation data' in o and 'exact_match' not in o else ('silent wrong', one_line(o[-200:]))
+    return classify_cli(rc, o, e, 'mrl_train_qa', ok=ok)
+
+@case(2, "--patience 2 without validation data")
+def _():
+    rc, o, e = run_inproc('mrl_train_qa', '--train', W/'one.json', '--patience', 2, '--out', W/'pat', '--no-progress')
+    return classify_cli(rc, o, e, 'mrl_train_qa', '--patience')
+
+# ------------------------------------------------------------------------------ group 3: nothing dropped without a word
+MESSY = squad([{'id': 'ok', 'question': 'Where?', 'answers': [{'text': 'France', 'answer_start': 12}]},
+               {'id': 'empty', 'question': 'What?', 'answers': []},
+               {'id': 'absent', 'question': 'Which?', 'answers': [{'text': 'Berlin', 'answer_start': 0}]},
+               {'id': 'typed', 'question': 'Who?', 'answers': [{'text': 5, 'answer_start': 'x'}]},
+               {'id': 'none', 'question': 'How?'}])
+
+@case(3, "mrl_predict_qa: questions with bad or missing answers")
+def _():
+    p = write_json('messy.json', MESSY); ck = trained_run()/'best.safetensors'
+    rc, o, e = run_inproc('mrl_predict_qa', ck, p, '--out', W/'messy.csv', '--no-progress')
+    def ok(o, e):
+        from mrl.training import load_predictions
+        got = load_predictions(W/'messy.csv')
+        return ('handled correctly', f"{len(got)} of 5 answered; {one_line(e.strip().splitlines()[-1])}") if len(got) == 5 else ('silent wrong', f"{len(got)} of 5 answered")
+    return classify_cli(rc, o, e, 'mrl_predict_qa', ok=ok)
+
+@case(3, "mrl_predict_qa: a context of 10,050 tokens (cut at 10,000)")
+def _():
+    words = ' '.join(f'w{i}' for i in range(10_050))
+    p = write_json('long.json', squad([{'id': 'long', 'question': 'Which word?', 'answers': [{'text': 'w3', 'answer_start': words.index('w3 ')}]}], context=words))
+    rc, o, e = run_inproc('mrl_predict_qa', trained_run()/'best.safetensors', p, '--out', W/'long.json.out.json', '--no-progress')
+    ok = lambda o, e: ('counted skip', one_line(o.strip().splitlines()[0])) if '10,000 tokens' in o else ('silent wrong', 'the cut is not reported: ' + one_line(o))
+    return classify_cli(rc, o, e, 'mrl_predict_qa', ok=ok)
+
+@case(3, "training: answers beyond 600 tokens dropped, question count after drops")
+def _():
+    ctx = ' '.join(f'w{i}' for i in range(700))
+    qas = [{'id': f'q{i}', 'question': f'Which {i}?', 'answers': [{'text': f'w{k}', 'answer_start': ctx.index(f'w{k} ')}]} for i, k in enumerate([5, 650, 20, 690])]
+    p = write_json('beyond.json', squad(qas, context=ctx))
+    rc, o, e = run_inproc('mrl_train_qa', '--train', p, '--epochs', 1, '--model_config', json.dumps(TINY), '--out', W/'beyond', '--no-progress')
+    ok = lambda o, e: ('counted skip', one_line(o.strip().splitlines()[0])) if o.startswith('train: 2 questions (2 dropped') else ('silent wrong', one_line(o.strip().splitlines()[0]))
+    return classify_cli(rc, o, e, 'mrl_train_qa', ok=ok)
+
+@case(3, "read_squad: an article whose paragraphs is an object (its questions lost)")
+def _():
+    from mrl.squad import read_squad
+    d = {'version': '1.1', 'data': [{'title': 'A', 'paragraphs': {'context': 'x y', 'qas': [{'id': 'a1', 'question': 'q?', 'answers': [{'text': 'x', 'answer_start': 0}]}, {'id': 'a2', 'question': 'q?', 'answers': [{'text': 'y', 'answer_start': 2}]}]}},
+                                    {'title': 'B', 'paragraphs': [{'context': 'Paris is in France.', 'qas': [{'id': 'b1', 'question': 'Where?', 'answers': [{'text': 'France', 'answer_start': 12}]}]}]}]}
+    sq = read_squad(d, source='lost.json'); rep = sq.report(3).splitlines()[0]
+    return ('counted skip', rep) if len(sq.lost_qids) == 2 and '2 of 3 questions lost' in rep else ('silent wrong', one_line(rep))
+
+@case(3, "Japanese text without spaces (answer reachable)")
+def _():
+    from mrl.squad import tokenize_with_offsets, char_to_token_span
+    ctx = '東京は日本の首都です。'; toks, offs = tokenize_with_offsets(ctx)[:2]
+    s = ctx.index('日本'); sp = char_to_token_span(offs, s, s + 2)
+    return ('handled correctly', f"{len(toks)} tokens; '日本' -> {sp}") if sp is not None and len(toks) > 1 else ('silent wrong', f"{len(toks)} token(s): {toks[:3]}; '日本' -> {sp}")
+
+# -------------------------------------------------------------------------------------------------- group 4: SMILES
+@case(4, "featurize(['CCO c1ccccc1']) (whitespace inside a SMILES)")
+def _():
+    from mrl.chem import featurize
+    r = featurize(['CCO c1ccccc1', 'CCO'], progress=False)
+    return ('counted skip', f"failed {r.failed_idxs}") if list(r.failed_idxs) == [0] else ('silent wrong', f"featurized as valid: failed={list(r.failed_idxs)}")
+
+@case(4, "molwt('CCO c1ccccc1')")
+def _():
+    from mrl.chem import molwt
+    return expect_error(lambda: molwt('CCO c1ccccc1'), 'CCO c1ccccc1')
+
+@case(4, "featurize('CCO') (one string)")
+def _():
+    from mrl.chem import featurize
+    try: r = featurize('CCO', progress=False)
+    except (ValueError, TypeError) as e: return ('located error', str(e)) if 'string' in str(e) else ('vague error', str(e))
+    return ('handled correctly', f"{r.X.shape[0]} molecule") if r.X.shape[0] == 1 else ('silent wrong', f"{r.X.shape[0]} molecules")
+
+@case(4, "featurize(nbits=0)")
+def _():
+    from mrl.chem import featurize
+    return expect_error(lambda: featurize(['CCO'], nbits=0, progress=False), 'nbits')
+
+def _smiles_csv(name, raw):
+    p = W/name; p.write_bytes(raw); return p
+
+@case(4, "read_smiles_csv: empty SMILES after a blank and a quoted multi-line row (line 6)")
+def _():
+    from mrl.smiles import read_smiles_csv
+    p = _smiles_csv('lines.csv', b'SMILES,y\nCCO,1\n\n"CC\nO",2\n,3\n')
+    r = expect_error(lambda: read_smiles_csv(p, y_cols='y'), 'lines.csv', 'line')
+    if r[0] == 'located error' and not ('[6' in r[1] or 'line 6' in r[1]): return 'silent wrong', 'wrong line number: ' + r[1]
+    return r
+
+@case(4, "read_smiles_csv: non-numeric target column")
+def _():
+    from mrl.smiles import read_smiles_csv
+    p = _smiles_csv('nonnum.csv', b'SMILES,y\nCCO,1\nCC,high\n')
+    return expect_error(lambda: read_smiles_csv(p, y_cols='y'), 'nonnum.csv', '3')
+
+@case(4, "read_smiles_csv: empty file")
+def _():
+    from mrl.smiles import read_smiles_csv
+    p = _smiles_csv('empty.csv', b'')
+    return expect_error(lambda: read_smiles_csv(p), 'empty.csv')
+
+@case(4, "read_smiles_csv: Latin-1 text")
+def _():
+    from mrl.smiles import read_smiles_csv
+    p = _smiles_csv('latin1.csv', 'SMILES,name\nCCO,éthanol\n'.encode('latin-1'))
+    return expect_error(lambda: read_smiles_csv(p), 'latin1.csv', 'line 2')
+
+# ---------------------------------------------------------------------------------------- group 5: checkpoints
+def _ck_bytes():
+    return (trained_run()/'last.safetensors').read_bytes()
+
+def _tamper(name, old, new):
+    raw = _ck_bytes(); assert old in raw, old
+    p = W/name; p.write_bytes(raw.replace(old, new, 1)); return p
+
+@case(5, "checkpoint: a vocabulary token edited in the header")
+def _():
+    from mrl.training import load_qa_model
+    raw = _ck_bytes(); i = raw.index(b'itos'); j = raw.index(b'the', i)
+    p = W/'vocab_edit.safetensors'; p.write_bytes(raw[:j] + b'tha' + raw[j+3:])
+    return expect_error(lambda: load_qa_model(p, 'cpu'), 'vocab_edit.safetensors', 'digest')
+
+@case(5, "checkpoint: model configuration edited in the header (iterations 4 -> 3)")
+def _():
+    from mrl.training import load_qa_model
+    return expect_error(lambda: load_qa_model(_tamper('cfg_edit.safetensors', b'"iterations\\":4', b'"iterations\\":3'), 'cpu'), 'cfg_edit.safetensors', 'digest')
+
+def _forge(name, edit):
+    "A checkpoint edited with its digest recomputed (a forger's work): field checks must still name the field."
+    from safetensors.torch import save_file
+    import mrl.training as T
+    raw, tensors = T._read_safetensors(trained_run()/'last.safetensors'); h = json.loads(raw); h.pop('sha256'); edit(h)
+    h['sha256'] = T._digest(tensors, T.canonical_json(h)); p = W/name
+    save_file(tensors, p, metadata={'mrl': json.dumps(h)}); return p
+
+@case(5, "checkpoint (digest recomputed): model_config.hidden = '8'")
+def _():
+    from mrl.training import load_qa_model
+    return expect_error(lambda: load_qa_model(_forge('forge1.safetensors', lambda h: h['meta']['model_config'].update(hidden='8')), 'cpu'), 'meta.model_config', 'hidden')
+
+@case(5, "checkpoint (digest recomputed): vocabulary without 'itos'")
+def _():
+    from mrl.training import load_qa_model
+    return expect_error(lambda: load_qa_model(_forge('forge2.safetensors', lambda h: h['meta']['vocab'].pop('itos')), 'cpu'), 'meta.vocab', 'itos')
+
+@case(5, "checkpoint (digest recomputed): epoch = 'two', then --resume")
+def _():
+    p = _forge('forge3.safetensors', lambda h: h['meta'].update(epoch='two'))
+    d = W/'forge3'; d.mkdir(exist_ok=True); shutil.copy(p, d/'last.safetensors')
+    rc, o, e = run_inproc('mrl_train_qa', '--resume', '--out', d, '--model_config', json.dumps(TINY), '--no-progress')
+    return classify_cli(rc, o, e, 'mrl_train_qa', 'meta.epoch')
+
+@case(5, "checkpoint: truncated")
+def _():
+    from mrl.training import load_checkpoint
+    p = W/'trunc.safetensors'; p.write_bytes(_ck_bytes()[:-100])
+    return expect_error(lambda: load_checkpoint(p), 'trunc.safetensors', 'truncated')
+
+@case(5, "checkpoint: one tensor byte flipped")
+def _():
+    from mrl.training import load_checkpoint
+    raw = bytearray(_ck_bytes()); raw[-5] ^= 0xFF; p = W/'flip.safetensors'; p.write_bytes(bytes(raw))
+    return expect_error(lambda: load_checkpoint(p), 'flip.safetensors', 'digest')
+
+@case(5, "checkpoint: a foreign safetensors file / not a file at all")
+def _():
+    from safetensors.torch import save_file
+    from mrl.training import load_checkpoint
+    save_file({'w': torch.zeros(2)}, W/'foreign.safetensors')
+    r1 = expect_error(lambda: load_checkpoint(W/'foreign.safetensors'), 'foreign.safetensors', 'not an mrl checkpoint')
+    (W/'text.safetensors').write_text('hello')
+    r2 = expect_error(lambda: load_checkpoint(W/'text.safetensors'), 'text.safetensors')
+    return (r1 if r1[0] != 'located error' else r2)
+
+@case(5, "checkpoint of the first layout (digest over tensors only)")
+def _():
+    from mrl.training import load_qa_model
+    import mrl.training as T
+    from safetensors.torch import save_file
+    raw, tensors = T._read_safetensors(trained_run()/'last.safetensors'); h = json.loads(raw); h.pop('sha256'); h['format'] = 'mrl-checkpoint/1'
+    h['sha256'] = T._digest(tensors, None); save_file(tensors, W/'v1.safetensors', metadata={'mrl': json.dumps(h)})
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always'); load_qa_model(W/'v1.safetensors', 'cpu')
+    return ('handled correctly', 'read with a warning: ' + one_line(w[0].message, 70)) if w else ('silent wrong', 'no warning')
+
+# ----------------------------------------------------------------------------------------------- group 6: command line
+TRAIN_OPTION_CASES = [(['--epochs', '-1'], 'epochs'), (['--bs', '0'], 'bs'), (['--lr', '-1'], 'lr'), (['--warmup', '1.5'], 'warmup'),
+                      (['--device', 'gpu'], 'gpu'), (['--device', 'tpu'], 'tpu'),
+                      (['--model_config', '{"hiden": 8}'], 'hiden'), (['--model_config', '{"hidden": "8"}'], 'hidden'),
+                      (['--model_config', 'hidden=8'], '--model_config'), (['--model_config', '{"vocab_size": 5}'], 'vocab_size'),
+                      (['--train', 'missing.json'], 'missing.json'), (['--glove', 'missing.txt'], 'missing.txt'),
+                      (['--valid_pct', '1.5'], 'valid_pct'), (['--opt', 'sgd'], 'sgd'), (['--schedule', 'step'], 'step'),
+                      (['--max_context_len', '0'], 'max_context_len'), (['--resume'], '--resume'), (['--threads', '-2'], 'threads'),
+                      (['--out', '__FILE__'], '--out'), (['--out', '__FILE__/run'], '--out'), (['--epochs', 'two'], '--epochs')]
+for _args, _place in TRAIN_OPTION_CASES:
+    def _mk(args=_args, place=_place):
+        def f():
+            (W/'a_file').write_text('x')
+            args_ = [str(W/'a_file') + a[8:] if a.startswith('__FILE__') else a for a in args]
+            out = [] if '--out' in args_ else ['--out', W/'opts']
+            t = time.perf_counter()
+            rc, o, e = run_inproc('mrl_train_qa', *args_, *out)
+            r = classify_cli(rc, o, e, 'mrl_train_qa', place) if rc != 2 or 'usage:' not in e else (('located error' if place in e else 'vague error'), e.strip().splitlines()[-1])
+            if time.perf_counter() - t > 5 and r[0] == 'located error': return 'vague error', 'checked only after reading data: ' + r[1]
+            return r
+        return f
+    case(6, f"mrl_train_qa {' '.join(_args)}")(_mk())
+
+EVAL_CASES = [('a top-level list', [1, 2], 'not a SQuAD file'), ("missing 'data'", {'version': '1.1'}, "'data'"),
+              ('integer question ids', squad([{'id': 7, 'question': 'q', 'answers': [{'text': 'Paris', 'answer_start': 0}]}]), "question #0: id"),
+              ("'answers' not a list", squad([{'id': 'a', 'question': 'q', 'answers': 'Paris'}]), "question 'a': answers"),
+              ("an answer without 'text'", squad([{'id': 'a', 'question': 'q', 'answers': [{'answer_start': 0}]}]), "answers[0].text"),
+              ("'paragraphs' missing", {'data': [{'title': 'T'}]}, "article 0 'T': paragraphs"),
+              ('a duplicated question id', squad([{'id': 'a', 'question': 'q', 'answers': [{'text': 'P'}]}] * 2), 'twice')]
+for _name, _content, _place in EVAL_CASES:
+    def _mk(name=_name, content=_content, place=_place):
+        def f():
+            p = write_json(f'eval_{abs(hash(name))}.json', content); preds = write_json('preds_any.json', {'a': 'Paris'})
+            return classify_cli(*run_inproc('mrl_eval_squad', p, preds), 'mrl_eval_squad', p.name, place)
+        return f
+    case(6, f"mrl_eval_squad: {_name}")(_mk())
+
+@case(6, "mrl_eval_squad: predictions a JSON list / answers not strings / CSV with 3 fields")
+def _():
+    ref = write_json('ref.json', squad([{'id': 'a', 'question': 'q', 'answers': [{'text': 'Paris', 'answer_start': 0}]}]))
+    outs = [classify_cli(*run_inproc('mrl_eval_squad', ref, write_json('pl.json', ['Paris'])), 'mrl_eval_squad', 'pl.json'),
+            classify_cli(*run_inproc('mrl_eval_squad', ref, write_json('pn.json', {'a': 3})), 'mrl_eval_squad', "'a'"),
+            classify_cli(*run_inproc('mrl_eval_squad', ref, write_json('p3.csv', None, b'Id,Answer\na,b,c\n')), 'mrl_eval_squad', 'line 2')]
+    return next((o for o in outs if o[0] != 'located error'), outs[-1])
+
+@case(6, "mrl_eval_squad (subprocess): a top-level list, exit status and no traceback")
+def _():
+    p = write_json('list.json', [1]); preds = write_json('preds_any.json', {'a': 'Paris'})
+    return classify_cli(*run_cli('mrl_eval_squad', p, preds), 'mrl_eval_squad', 'list.json')
+
+@case(6, "MRL_DEBUG=1 mrl_eval_squad on a top-level list (subprocess): the traceback is shown")
+def _():
+    p = write_json('list.json', [1]); preds = write_json('preds_any.json', {'a': 'Paris'})
+    r = subprocess.run(cli_cmd('mrl_eval_squad', p, preds), capture_output=True, text=True, env={**ENV, 'MRL_DEBUG': '1'}, timeout=120)
+    ok = r.returncode == 2 and 'Traceback' in r.stderr and r.stderr.strip().splitlines()[-1].startswith('mrl_eval_squad: error:')
+    return ('handled correctly', 'traceback, then the error line; exit 2') if ok else ('silent wrong', f"exit {r.returncode}: {one_line(r.stderr[-200:])}")
+
+@case(6, "mrl_predict_qa: missing checkpoint / checkpoint is a folder / --out .txt")
+def _():
+    p = write_json('messy.json', MESSY); ck = trained_run()/'best.safetensors'
+    outs = [classify_cli(*run_inproc('mrl_predict_qa', W/'nope.safetensors', p), 'mrl_predict_qa', 'nope.safetensors'),
+            classify_cli(*run_inproc('mrl_predict_qa', W, p), 'mrl_predict_qa', 'folder'),
+            classify_cli(*run_inproc('mrl_predict_qa', ck, p, '--out', W/'x.txt'), 'mrl_predict_qa', '.txt'),
+            classify_cli(*run_inproc('mrl_predict_qa', ck, write_json('nq.json', {'data': []}), '--out', W/'x.json'), 'mrl_predict_qa', 'no question')]
+    return next((o for o in outs if o[0] != 'located error'), outs[-1])
+
+@case(6, "mrl_demo --kind ECFP8 (subprocess)")
+def _():
+    return classify_cli(*run_cli('mrl_demo', '--kind', 'ECFP8', timeout=120), 'mrl_demo', 'ECFP8')
+
+# ------------------------------------------------------------------------------------------ group 7: one JSON reader
+def _variants():
+    d = squad([{'id': 'a', 'question': 'Where?', 'answers': [{'text': 'France', 'answer_start': 12}]}]); raw = json.dumps(d).encode()
+    return {'BOM': write_json('bom.json', None, b'\xef\xbb\xbf' + raw), 'gzip named .json': write_json('gz.json', None, gzip.compress(raw)),
+            'plain named .json.gz': write_json('plain.json.gz', None, raw)}
+
+for _v in ('BOM', 'gzip named .json', 'plain named .json.gz'):
+    def _mk(v=_v):
+        def f():
+            p = _variants()[v]; preds = write_json('pa.json', {'a': 'France'})
+            rc, o, e = run_inproc('mrl_eval_squad', p, preds)
+            r = classify_cli(rc, o, e, 'mrl_eval_squad', ok=lambda o, e: ('handled correctly', o.strip()) if json.loads(o)['f1'] == 100 else ('silent wrong', o))
+            if r[0] != 'handled correctly': return r
+            rc, o, e = run_inproc('mrl_predict_qa', trained_run()/'best.safetensors', p, '--out', W/'pv.json', '--no-progress')
+            return classify_cli(rc, o, e, 'mrl_predict_qa', ok=lambda o, e: ('handled correctly', 'evaluated and predicted') if o.startswith('1 predictions') else ('silent wrong', o))
+        return f
+    case(7, f"a SQuAD file with {_v}: eval and predict")(_mk())
+
+@case(7, "--model_config as a gzipped .json file with a BOM")
+def _():
+    from mrl.training import model_config_option
+    p = write_json('mc.json', None, gzip.compress(b'\xef\xbb\xbf{"hidden": 8}'))
+    got = model_config_option(str(p))
+    return ('handled correctly', str(got)) if got == {'hidden': 8} else ('silent wrong', str(got))
+
+@case(7, "mrl_train_qa --train a gzip file named .json with a BOM")
+def _():
+    d = sample_json(); d['data'] = d['data'][:1]
+    p = write_json('train_gz.json', None, gzip.compress(b'\xef\xbb\xbf' + json.dumps(d).encode()))
+    rc, o, e = run_inproc('mrl_train_qa', '--train', p, '--epochs', 1, '--model_config', json.dumps(TINY), '--out', W/'gzrun', '--no-progress')
+    return classify_cli(rc, o, e, 'mrl_train_qa', ok=lambda o, e: ('handled correctly', one_line(o.splitlines()[0])))
+
+# -------------------------------------------------------------------------------------------- group 8: predictions CSV
+AWKWARD = {'cr': 'a\rb', 'lone': '\r', 'crlf': 'a\r\nb', 'na': 'NA', 'null': 'null', 'empty': '', 'formula': '=1+1', 'minus': '-40',
+           'plus': '+1', 'at': '@sum', 'quote': "'quoted'", 'tab': '\tx', 'zeros': '007', 'comma': 'a, "b"'}
+
+@case(8, "predictions CSV: \\r, NA, null, empty, formulas round-trip through load_predictions")
+def _():
+    from mrl.training import save_predictions, load_predictions
+    back = load_predictions(save_predictions(AWKWARD, W/'awk.csv'))
+    bad = [k for k in AWKWARD if back.get(k) != AWKWARD[k]]
+    return ('handled correctly', f"{len(AWKWARD)} answers exact") if not bad else ('silent wrong', f"changed: {bad}")
+
+@case(8, "predictions CSV: a spreadsheet sees no formula")
+def _():
+    with open(W/'awk.csv', newline='', encoding='utf-8') as f: rows = list(csv.reader(f))[1:]
+    danger = [q for q, a in rows if a[:1] in ('=', '+', '-', '@', '\t', '\r')]
+    return ('handled correctly', "formula-like answers start with '") if not danger else ('silent wrong', f"formulas: {danger}")
+
+@case(8, "predictions CSV with pandas, read as documented (dtype=str, keep_default_na=False)")
+def _():
+    import pandas as pd
+    df = pd.read_csv(W/'awk.csv', dtype=str, keep_default_na=False)
+    back = dict(zip(df.Id, df.Answer.str.replace("^'", '', regex=True)))
+    bad = [k for k in AWKWARD if back.get(k) != AWKWARD[k]]
+    return ('handled correctly', 'exact') if not bad else ('silent wrong', f"changed: {bad}")
+
+# ---------------------------------------------------------------------------------------------- group 9: vocabulary JSON
+def _vocab_file(name, edit=None):
+    "A RegexVocab JSON file, after `edit(dict)`."
+    from mrl.smiles import RegexVocab
+    d = RegexVocab(['C', 'O', 'a']).to_json()
+    if edit: edit(d)
+    return write_json(name, d)
+
+@case(9, "RegexVocab JSON with a catastrophic pattern '(a+)+$' (subprocess, 20 s limit)")
+def _():
+    p = _vocab_file('redos.json', lambda d: d['config'].update(pattern='(a+)+$'))             # a valid file otherwise
+    code = f"from mrl.smiles import RegexVocab\nv = RegexVocab.load({str(p)!r})\nprint(len(v.tokenize('a' * 32 + 'b')))"
+    try: r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=20, env=ENV)
+    except subprocess.TimeoutExpired: return 'hang', 'tokenizing 33 characters took over 20 s'
+    if r.returncode == 0: return 'silent wrong', 'pattern accepted'
+    last = r.stderr.strip().splitlines()[-1]
+    if 'Traceback' in r.stderr and 'redos.json' not in last: return 'traceback', last
+    return ('located error' if 'pattern' in last else 'vague error'), last
+
+for _name, _edit, _place in [("no 'itos'", lambda d: d.pop('itos'), 'itos'), ("'itos' a string", lambda d: d.update(itos='CO'), 'itos'),
+                             ("'config' a list", lambda d: d.update(config=['x']), 'config'), ("unknown class", lambda d: d.update({'class': 'Nope'}), 'Nope'),
+                             ("a number among the tokens", lambda d: d.update(itos=['C', 3]), 'string')]:
+    def _mk(edit=_edit, place=_place, name=_name):
+        def f():
+            from mrl.dataloaders import Vocab
+            p = _vocab_file(f'voc_{abs(hash(name))}.json', edit)
+            return expect_error(lambda: Vocab.load(p), p.name, place)
+        return f
+    case(9, f"vocabulary JSON: {_name}")(_mk())
+
+# ---------------------------------------------------------------------------------------------- group 10: housekeeping
+@case(10, "kill -9 during epoch 2, then --resume (tiny run, 2 epochs)")
+def _():
+    from mrl.training import load_checkpoint
+    ref, out = trained_run(), W/'killed'
+    cmd = cli_cmd('mrl_train_qa', '--model_config', json.dumps(TINY), '--epochs', 2, '--out', out, '--no-progress')
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, start_new_session=True)
+    t0 = time.time()
+    while not (out/'last.safetensors').exists() and proc.poll() is None and time.time() - t0 < 180: time.sleep(0.05)
+    time.sleep(0.3)                                                  # into epoch 2
+    if proc.poll() is not None: return 'vague error', 'the run ended before it could be killed'
+    os.killpg(proc.pid, signal.SIGKILL); proc.wait()
+    done = load_checkpoint(out/'last.safetensors').meta['epoch']
+    hist = json.loads((out/'history.json').read_text()) if (out/'history.json').exists() else []
+    (out/'.last.safetensors.stale.tmp').write_bytes(b'half')        # as a kill during a save leaves
+    rc, o, e = run_cli('mrl_train_qa', '--model_config', json.dumps(TINY), '--epochs', 2, '--out', out, '--no-progress', '--resume')
+    if rc != 0: return classify_cli(rc, o, e, 'mrl_train_qa')
+    a, b = load_checkpoint(ref/'last.safetensors'), load_checkpoint(out/'last.safetensors')
+    same = all(torch.equal(a.model[k], b.model[k]) for k in a.model) and [h['f1'] for h in a.meta['history']] == [h['f1'] for h in b.meta['history']]
+    stale = list(out.glob('*.tmp'))
+    if done < len(hist) or not same or stale: return 'silent wrong', f"kept epoch {done} of {len(hist)} logged; same weights: {same}; stale: {stale}"
+    return 'handled correctly', f"killed in epoch {done + 1}: epoch {done} kept; resumed run equals the uninterrupted one; stale temporary removed"
+
+@case(10, "history.png written atomically")
+def _():
+    import mrl.training as T
+    from unittest import mock
+    calls = []
+    with mock.patch.object(T, 'atomic_write', side_effect=lambda p, d: calls.append(Path(p).name)):
+        T.plot_history([{'epoch': 1, 'f1': 1., 'exact_match': 1.}], [2., 1.], W/'h.png')
+    return ('handled correctly', 'through atomic_write') if calls == ['h.png'] else ('silent wrong', f"written directly ({calls})")
+
+# ------------------------------------------------------------------------------- group 0: cases the notebooks test
+def _nb_cases():
+    from mrl.core import read_json, default_device, sample_path, resolve_num_workers
+    from mrl.chem import molwt, fingerprint, featurize
+    from mrl.dataloaders import Vocab, check_texts, BucketBatchSampler
+    from mrl.smiles import RegexVocab, SMILES_CHAR_VOCAB, TextPredictionDataset, read_smiles_csv
+    from mrl.squad import read_squad, load_glove, QADataset, split_by_article
+    from mrl.training import TrainConfig, load_predictions
+    (W/'bad.json').write_text('{"a":\n  oops}'); (W/'latin1.json').write_bytes('{"a": "é"}'.encode('latin-1'))
+    (W/'trunc.json.gz').write_bytes(gzip.compress(b'{"a": 1}')[:-6]); (W/'empty.json').write_text('')
+    (W/'other.csv').write_text('smi\nCC\n'); (W/'holes.csv').write_text('SMILES,y\nCC,1.0\n,2.0\nCO,\n')
+    (W/'short.txt').write_text('the 1 2 3\ncat 1 2\n'); (W/'nan.txt').write_text('the 1 2\ncat x 2\n')
+    (W/'dup.csv').write_text('Id,Answer\nq1,a\nq1,b\n')
+    return [
+        ("read_json: invalid JSON", lambda: read_json(W/'bad.json'), ['bad.json', 'line 2']),
+        ("read_json: Latin-1 bytes", lambda: read_json(W/'latin1.json'), ['latin1.json', 'byte']),
+        ("read_json: broken gzip", lambda: read_json(W/'trunc.json.gz'), ['trunc.json.gz', 'gzip']),
+        ("read_json: empty file", lambda: read_json(W/'empty.json'), ['empty.json', 'empty']),
+        ("read_json: a folder", lambda: read_json(W), [str(W), 'directory']),
+        ("default_device('gpu0')", lambda: default_device('gpu0'), ['gpu0']),
+        ("resolve_num_workers(-3)", lambda: resolve_num_workers(-3), ['-3']),
+        ("sample_path('nope.csv')", lambda: sample_path('nope.csv'), ['nope.csv']),
+        ("molwt('C1CC') (unclosed ring)", lambda: molwt('C1CC'), ['C1CC']),
+        ("fingerprint kind 'MACCS'", lambda: fingerprint('CCO', 'MACCS'), ['MACCS']),
+        ("featurize kind 'ECFP8'", lambda: featurize(['CCO'], kind='ECFP8', progress=False), ['ECFP8']),
+        ("Vocab(['C', None])", lambda: Vocab(['C', None]), ['strings']),
+        ("check_texts(['a', 3])", lambda: check_texts(['a', 3], 'SMILES'), ['index 1']),
+        ("BucketBatchSampler(bs=0)", lambda: BucketBatchSampler(np.ones(4, int), bs=0), ['at least 1']),
+        ("RegexVocab strict, 'CK'", lambda: RegexVocab(SMILES_CHAR_VOCAB, strict=True).tokenize('CK'), ["'K'", 'position 1']),
+        ("read_smiles_csv: no SMILES column", lambda: read_smiles_csv(W/'other.csv'), ['other.csv', 'SMILES']),
+        ("read_smiles_csv: empty SMILES", lambda: read_smiles_csv(W/'holes.csv'), ['holes.csv', 'line(s) [3]']),
+        ("TextPredictionDataset: 3 SMILES, 2 y", lambda: TextPredictionDataset(['CC', 'CO', 'CN'], [1., 2.], RegexVocab(SMILES_CHAR_VOCAB)), ['3 SMILES but 2']),
+        ("read_squad: a top-level list", lambda: read_squad([1, 2]), ['list']),
+        ("read_squad: Latin-1 file", lambda: read_squad(W/'latin1.json'), ['latin1.json']),
+        ("load_glove: short line", lambda: load_glove(W/'short.txt'), ['short.txt', 'line 2']),
+        ("load_glove: not a number", lambda: load_glove(W/'nan.txt'), ['nan.txt', 'line 2']),
+        ("split_by_article(valid_pct=1)", lambda: split_by_article([], 1.0), ['valid_pct']),
+        ("TrainConfig(opt='sgd')", lambda: TrainConfig(opt='sgd'), ['sgd']),
+        ("load_predictions: duplicated id", lambda: load_predictions(W/'dup.csv'), ['dup.csv', 'line 3']),
+    ]
+
+@case(0, "read_squad: malformed questions (wrong start, missing answers, duplicates, empty context)")
+def _():
+    from mrl.squad import read_squad
+    d = {'version': '1.1', 'data': [{'title': 'T', 'paragraphs': [
+        {'context': 'Paris is in France.', 'qas': [{'id': 'a', 'question': 'q?', 'answers': [{'text': 'France', 'answer_start': 3}]},
+                                                 {'id': 'b', 'question': 'q?'}, {'id': 'a', 'question': 'q?', 'answers': [{'text': 'Paris', 'answer_start': 0}]}]},
+        {'context': '', 'qas': [{'id': 'c', 'question': 'q?', 'answers': [{'text': 'x', 'answer_start': 0}]}]}]}]}
+    sq = read_squad(d, source='m.json')
+    ok = len(sq.examples) == 1 and len(sq.lost_qids) == 3 and sq.n_realigned == 1
+    return ('counted skip' if ok else 'silent wrong'), sq.report(0)
+
+def _register_nb_cases():
+    try: cases = _nb_cases()
+    except Exception as e:
+        case(0, "notebook cases (setup)")(lambda e=e: ('traceback', f"{type(e).__name__}: {e}")); return
+    for name, f, places in cases:
+        case(0, name)(lambda f=f, places=places: expect_error(f, *places))
+
+# ------------------------------------------------------------------------------------------------------------ runner
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--group', type=int, nargs='*', help='run only these groups (0: notebook cases)')
+    ap.add_argument('--keep', help='copy the work folder here at the end')
+    ap.add_argument('--verbose', action='store_true', help='print each case as it runs')
+    a = ap.parse_args()
+    _register_nb_cases()
+    todo = [c for c in CASES if not a.group or c.group in a.group]
+    rows, t_all = [], time.perf_counter()
+    for c in sorted(todo, key=lambda c: (c.group == 0, c.group)):
+        t = time.perf_counter()
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()): outcome, detail = c.fn()
+        except Exception as e: outcome, detail = 'traceback', f"{type(e).__name__}: {e}"
+        rows.append((c.group, c.name, outcome, one_line(str(detail).replace(str(W) + os.sep, '')), time.perf_counter() - t))
+        if a.verbose: print(f"[{rows[-1][4]:5.1f} s] {c.group:>2} {outcome:17} {c.name}", file=sys.stderr)
+    w = max(len(r[1]) for r in rows)
+    print(f"{'grp':>3}  {'case':<{w}}  {'outcome':<17}  detail")
+    for g, name, outcome, detail, secs in rows: print(f"{g:>3}  {name:<{w}}  {outcome:<17}  {detail}")
+    counts = {o: sum(r[2] == o for r in rows) for o in GOOD + BAD}
+    print(f"\n{len(rows)} cases in {time.perf_counter() - t_all:.0f} s: " + ', '.join(f"{n} {o}" for o, n in counts.items()))
+    ck_files = list(W.rglob('*.safetensors'))
+    from safetensors.torch import load_file
+    def nonfinite(p):
+        try: return any(t.is_floating_point() and not torch.isfinite(t).all() for t in load_file(p).values())
+        except Exception: return False                                  # damaged on purpose by a case
+    bad_ck = [str(p.relative_to(W)) for p in ck_files if 'forge' not in p.name and nonfinite(p)]
+    kill = next((r for r in rows if r[1].startswith('kill -9')), None)
+    print(f"targets: tracebacks {counts['traceback']} (0), silent wrong {counts['silent wrong']} (0), hangs {counts['hang']} (0), "
+          f"checkpoints with non-finite weights {len(bad_ck)} of {len(ck_files)} (0){' ' + str(bad_ck) if bad_ck else ''}, "
+          f"kill -9 + --resume: {kill[2] if kill else 'not run'}")
+    if a.keep: shutil.copytree(W, a.keep, dirs_exist_ok=True)
+    shutil.rmtree(W, ignore_errors=True)
+    return 0 if counts['traceback'] == counts['silent wrong'] == counts['hang'] == 0 and not bad_ck and kill and kill[2] in GOOD else 1
+
+if __name__ == '__main__': sys.exit(main())
