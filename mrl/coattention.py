@@ -17,7 +17,7 @@ from .core import *
 
 # %% auto #0
 __all__ = ['mask_from_lengths', 'check_lengths', 'masked_softmax', 'CoattentionOutput', 'coattention', 'native_rnn',
-           'lstm_direction', 'masked_lstm', 'CoattentionEncoder']
+           'lstm_direction', 'masked_lstm', 'ResidualCoattention', 'CoattentionEncoder']
 
 # %% ../nbs/02_coattention.ipynb #f237455a
 def mask_from_lengths(
@@ -62,7 +62,9 @@ class CoattentionOutput(NamedTuple):
     C_D: torch.Tensor # (B, m+1, 2ℓ) coattention context of each document position, `[Q; C^Q] A^D`
     A_Q: torch.Tensor # (B, m+1, n+1) attention over the document for each question position (columns sum to 1)
     A_D: torch.Tensor # (B, m+1, n+1) attention over the question for each document position (rows sum to 1)
+    C_Q: torch.Tensor|None = None # (B, n+1, ℓ) attention context of each question position, `D A^Q`
 
+# %% ../nbs/02_coattention.ipynb #5d215272
 def coattention(
     D:torch.Tensor, # (B, m+1, ℓ) document encoding, sentinel included
     Q:torch.Tensor, # (B, n+1, ℓ) projected question encoding, sentinel included
@@ -75,7 +77,7 @@ def coattention(
     A_D = masked_softmax(L, q_mask[:, None, :], dim=2)          # over question positions
     C_Q = A_Q.transpose(1, 2) @ D                               # (B, n+1, ℓ)
     C_D = A_D @ torch.cat([Q, C_Q], dim=-1)                     # (B, m+1, 2ℓ)
-    return CoattentionOutput(C_D, A_Q, A_D)
+    return CoattentionOutput(C_D, A_Q, A_D, C_Q)
 
 # %% ../nbs/02_coattention.ipynb #71c2a4ad
 def _reverse_index(
@@ -130,6 +132,36 @@ def masked_lstm(
     bwd = lstm_direction(lstm, x.gather(1, idx.expand(-1, -1, x.size(2))), reverse=True)
     return torch.cat([fwd, bwd.gather(1, idx.expand(-1, -1, lstm.hidden_size))], -1) * mask
 
+# %% ../nbs/02_coattention.ipynb #710a170f
+class ResidualCoattention(nn.Module):
+    "DCN+'s second coattention layer: encodes the first layer's summaries and attends again; returns `[E^D_2, C^D_2]`."
+    def __init__(self,
+        hidden:int, # ℓ
+    ):
+        super().__init__()
+        self.encoder = nn.LSTM(hidden, hidden, batch_first=True)
+        self.q_proj = nn.Linear(hidden, hidden)
+        self.doc_sentinel = nn.Parameter(torch.empty(hidden).uniform_(-hidden**-0.5, hidden**-0.5))
+        self.q_sentinel = nn.Parameter(torch.empty(hidden).uniform_(-hidden**-0.5, hidden**-0.5))
+
+    def forward(self,
+        co:CoattentionOutput, # the first layer's coattention (its `C_Q` and `C_D`)
+        d_cpu:torch.Tensor, # (B,) document lengths on the CPU
+        q_cpu:torch.Tensor, # (B,) question lengths on the CPU
+        d_mask:torch.Tensor, # (B, m+1) document mask, sentinel included
+        q_mask:torch.Tensor, # (B, n+1) question mask, sentinel included
+        packed:bool|None=None, # run the LSTM packed (see `masked_lstm`)
+    ) -> list:
+        "`[E^D_2 (B, m, ℓ), C^D_2 (B, m, 2ℓ)]`, the second layer's encoding and coattention context of the document."
+        l = self.encoder.hidden_size
+        S_D, S_Q = co.C_D[:, 1:, :l], co.C_Q[:, 1:]                  # first-layer summaries of real positions
+        B = S_D.size(0)
+        E_D = masked_lstm(self.encoder, S_D, d_cpu, packed)
+        E_Q = masked_lstm(self.encoder, S_Q, q_cpu, packed)
+        D2 = torch.cat([self.doc_sentinel.to(E_D.dtype).expand(B, 1, -1), E_D], 1)
+        Q2 = torch.tanh(self.q_proj(torch.cat([self.q_sentinel.to(E_Q.dtype).expand(B, 1, -1), E_Q], 1)))
+        return [E_D, coattention(D2, Q2, d_mask, q_mask).C_D[:, 1:]]
+
 # %% ../nbs/02_coattention.ipynb #daaab420
 class CoattentionEncoder(nn.Module):
     "DCN encoder: shared LSTM, question projection, sentinels, coattention and fusion BiLSTM, giving `U` (B, m, 2ℓ)."
@@ -137,14 +169,17 @@ class CoattentionEncoder(nn.Module):
         emb_dim:int, # size of the word embeddings fed in
         hidden:int=200, # ℓ, the LSTM size (U has 2ℓ features)
         dropout:float=0.3, # dropout on embeddings, fusion input and U
+        layers:int=1, # coattention layers: 1 is the DCN; 2 adds DCN+'s second, residual, layer
     ):
         super().__init__()
-        self.emb_dim, self.hidden = emb_dim, hidden
+        if layers not in (1, 2): raise ValueError(f"layers must be 1 (DCN) or 2 (DCN+ residual coattention), got {layers!r}")
+        self.emb_dim, self.hidden, self.layers = emb_dim, hidden, layers
         self.encoder = nn.LSTM(emb_dim, hidden, batch_first=True)
         self.q_proj = nn.Linear(hidden, hidden)
         self.doc_sentinel = nn.Parameter(torch.empty(hidden).uniform_(-hidden**-0.5, hidden**-0.5))
         self.q_sentinel = nn.Parameter(torch.empty(hidden).uniform_(-hidden**-0.5, hidden**-0.5))
-        self.fusion = nn.LSTM(3*hidden, hidden, batch_first=True, bidirectional=True)
+        if layers == 2: self.layer2 = ResidualCoattention(hidden)
+        self.fusion = nn.LSTM(3*layers*hidden, hidden, batch_first=True, bidirectional=True)
         self.dropout = nn.Dropout(dropout)
         self.packed:bool|None = None # run the LSTMs as packed sequences; None: on CUDA only (see `masked_lstm`)
 
@@ -188,6 +223,7 @@ def forward(self:CoattentionEncoder,
     d_mask = mask_from_lengths(d_cpu.to(dev) + 1, D.size(1))      # +1: the sentinel
     q_mask = mask_from_lengths(q_cpu.to(dev) + 1, Q.size(1))
     co = coattention(D, Q, d_mask, q_mask)
-    fused = torch.cat([D[:, 1:], co.C_D[:, 1:]], -1)                # drop the sentinel row: (B, m, 3ℓ)
-    U = self.dropout(masked_lstm(self.fusion, self.dropout(fused), d_cpu, self.packed))
+    parts = [D[:, 1:], co.C_D[:, 1:]]                                # drop the sentinel row: (B, m, 3ℓ)
+    if self.layers == 2: parts += self.layer2(co, d_cpu, q_cpu, d_mask, q_mask, self.packed)
+    U = self.dropout(masked_lstm(self.fusion, self.dropout(torch.cat(parts, -1)), d_cpu, self.packed))
     return (U, co) if return_attention else U

@@ -17,7 +17,7 @@ from .coattention import *
 
 # %% auto #0
 __all__ = ['NEG_INF', 'CHUNK_BYTES', 'SPARSE_MIN_POOL', 'best_span', 'HighwayMaxout', 'DynamicPointingDecoder', 'DCNConfig',
-           'DCNOutput', 'DCN', 'dcn_loss']
+           'CharCNN', 'DCNInput', 'DCNOutput', 'DCN', 'dcn_loss']
 
 # %% ../nbs/03_decoder.ipynb #353dc7d5
 NEG_INF = -1e30
@@ -318,31 +318,163 @@ class DCNConfig:
     max_answer_len:int|None=15 # longest predicted answer in tokens; None for no limit
     freeze_embeddings:bool=True # keep the (GloVe) embeddings fixed, as in the paper
     pad_idx:int=2 # padding token id (embedding row kept at zero gradient)
+    exact_match:bool=False # add 3 exact-match features to every token (in the other text: exactly, lower-cased, stemmed)
+    aligned_question:bool=False # add to every context token the question's embeddings, averaged by attention (DrQA)
+    tune_top_k:int=0 # train the embeddings of the k most frequent words (ids 4 … 4+k-1) while the rest stay fixed
+    chars:bool=False # add a character-level word encoder (a CNN over each word's characters)
+    char_vocab_size:int=0 # characters of its vocabulary (set from the data when the model is built)
+    char_dim:int=16 # character embedding size
+    char_filters:int=50 # filters of the character CNN (features it adds per word)
+    char_width:int=5 # characters a filter spans
+    coattention_layers:int=1 # 1: DCN; 2: DCN+'s second, residual, coattention layer
 
     def __post_init__(self):
-        for k in ('vocab_size', 'emb_dim', 'hidden', 'pool', 'iterations'):
+        for k in ('vocab_size', 'emb_dim', 'hidden', 'pool', 'iterations', 'char_dim', 'char_filters', 'char_width'):
             v = getattr(self, k)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ValueError(f"DCNConfig.{k} must be a positive integer, got {v!r}")
+        for k in ('tune_top_k', 'char_vocab_size'):
+            v = getattr(self, k)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0: raise ValueError(f"DCNConfig.{k} must be an integer ≥ 0, got {v!r}")
+        for k in ('freeze_embeddings', 'exact_match', 'aligned_question', 'chars'):
+            if not isinstance(getattr(self, k), bool): raise ValueError(f"DCNConfig.{k} must be true or false, got {getattr(self, k)!r}")
         if not 0 <= self.dropout < 1: raise ValueError(f"DCNConfig.dropout must be in [0, 1), got {self.dropout!r}")
         if self.max_answer_len is not None and (not isinstance(self.max_answer_len, int) or self.max_answer_len < 1):
             raise ValueError(f"DCNConfig.max_answer_len must be a positive integer or None, got {self.max_answer_len!r}")
         if not 0 <= self.pad_idx < self.vocab_size: raise ValueError(f"DCNConfig.pad_idx={self.pad_idx} is outside the vocabulary of {self.vocab_size}")
+        if self.coattention_layers not in (1, 2): raise ValueError(f"DCNConfig.coattention_layers must be 1 (DCN) or 2 (DCN+), got {self.coattention_layers!r}")
+        if self.char_vocab_size and self.char_vocab_size <= self.pad_idx: raise ValueError(f"DCNConfig.char_vocab_size={self.char_vocab_size} has no room for the padding id {self.pad_idx}")
 
-    def to_dict(self) -> dict:
-        "Plain dict of the fields (JSON-serialisable)."
-        return dataclasses.asdict(self)
+# %% ../nbs/03_decoder.ipynb #7b6a018f
+@patch
+def to_dict(self:DCNConfig) -> dict:
+    "Plain dict of the fields (JSON-serialisable)."
+    return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls,
-        d:dict, # as produced by `to_dict` (e.g. read back from JSON)
-    ) -> DCNConfig:
-        "Config from a dict; unknown keys are an error (they usually mean a typo or a newer file)."
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
-        if unknown: raise ValueError(f"Unknown DCNConfig fields {unknown}; known: {sorted(names)}")
-        return cls(**d)
+# %% ../nbs/03_decoder.ipynb #8c5f0d85
+@patch(cls_method=True)
+def from_dict(cls:DCNConfig,
+    d:dict, # as produced by `to_dict` (e.g. read back from JSON)
+) -> DCNConfig:
+    "Config from a dict; unknown keys are an error (they usually mean a typo or a newer file)."
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - names)
+    if unknown: raise ValueError(f"Unknown DCNConfig fields {unknown}; known: {sorted(names)}")
+    return cls(**d)
+
+# %% ../nbs/03_decoder.ipynb #efa148c2
+@patch(cls_method=True)
+def paper(cls:DCNConfig,
+    vocab_size:int, # rows of the embedding matrix
+    **kwargs, # other fields to set (e.g. `pad_idx`, `emb_dim`)
+) -> DCNConfig:
+    "The DCN of the paper (Xiong, Zhong & Socher 2017, §4.1): words only, fixed embeddings, ℓ = 200, pool 16, 4 iterations."
+    return cls(vocab_size, **{**dict(hidden=200, pool=16, iterations=4, dropout=0.3, freeze_embeddings=True, exact_match=False,
+                                     aligned_question=False, tune_top_k=0, chars=False, coattention_layers=1), **kwargs})
 
 # %% ../nbs/03_decoder.ipynb #8b5e7f6a
+class CharCNN(nn.Module):
+    "Character-level word encoder: character embeddings, a 1-d convolution, and a max over each word's characters."
+    def __init__(self,
+        n_chars:int, # size of the character vocabulary
+        char_dim:int=16, # character embedding size
+        filters:int=50, # output features per word
+        width:int=5, # characters a filter spans
+        pad_idx:int=2, # the padding character id
+    ):
+        super().__init__()
+        self.pad_idx = pad_idx
+        self.embed = nn.Embedding(n_chars, char_dim, padding_idx=pad_idx)
+        self.conv = nn.Conv1d(char_dim, filters, width, padding=width // 2)
+
+    def forward(self,
+        chars:torch.Tensor, # (B, L, W) character ids, padded with `pad_idx`
+    ) -> torch.Tensor:
+        "(B, L, filters) word features; zero for words with no character (padding)."
+        B, L, W = chars.shape
+        x = self.embed(chars.reshape(B * L, W)).transpose(1, 2)                # (B·L, c, W)
+        h = F.relu(self.conv(x))[..., :W]
+        real = (chars.reshape(B * L, W) != self.pad_idx)[:, None]
+        h = h.masked_fill(~real, 0.).amax(-1)                                   # ReLU ≥ 0, so padding never wins
+        return h.view(B, L, -1)
+
+# %% ../nbs/03_decoder.ipynb #575eff6d
+class DCNInput(nn.Module):
+    "The inputs of the encoder: word vectors (fixed, some tuned), and the optional exact-match, aligned-question and character features."
+    def __init__(self,
+        config:DCNConfig, # which inputs to use, and their sizes
+    ):
+        super().__init__()
+        c = self.config = config
+        self.embed = nn.Embedding(c.vocab_size, c.emb_dim, padding_idx=c.pad_idx)
+        self.embed.weight.requires_grad_(not c.freeze_embeddings)
+        k = min(c.tune_top_k, c.vocab_size - 4)
+        self.tuned = nn.Parameter(torch.zeros(k, c.emb_dim)) if k > 0 and c.freeze_embeddings else None
+        self.align = nn.Linear(c.emb_dim, c.emb_dim) if c.aligned_question else None
+        if c.chars and c.char_vocab_size <= c.pad_idx:
+            raise ValueError(f"DCNConfig.chars is on but char_vocab_size={c.char_vocab_size}: set it to the size of the character vocabulary (`char_vocab`)")
+        self.chars = CharCNN(c.char_vocab_size, c.char_dim, c.char_filters, c.char_width, c.pad_idx) if c.chars else None
+
+    @property
+    def out_dim(self) -> int:
+        "Features per token fed to the encoder."
+        c = self.config
+        return c.emb_dim * (1 + c.aligned_question) + 3 * c.exact_match + (c.char_filters if c.chars else 0)
+
+# %% ../nbs/03_decoder.ipynb #96564d29
+@patch
+def word_vectors(self:DCNInput,
+    ids:torch.Tensor, # (B, L) token ids
+) -> torch.Tensor:
+    "(B, L, E) word vectors: the embedding, plus the trained correction of the most frequent words."
+    x = self.embed(ids)
+    if self.tuned is None: return x
+    k = self.tuned.size(0)
+    top = (ids >= 4) & (ids < 4 + k)
+    return x + F.embedding((ids - 4).clamp(0, k - 1), self.tuned) * top[..., None].to(x.dtype)
+
+# %% ../nbs/03_decoder.ipynb #e095e761
+@patch
+def aligned(self:DCNInput,
+    ctx:torch.Tensor, # (B, m, E) context word vectors
+    q:torch.Tensor, # (B, n, E) question word vectors
+    q_mask:torch.Tensor, # (B, n) True on real question tokens
+) -> torch.Tensor:
+    "(B, m, E) DrQA's aligned question embedding of every context token."
+    a = F.relu(self.align(ctx)) @ F.relu(self.align(q)).transpose(1, 2)       # (B, m, n)
+    return masked_softmax(a, q_mask[:, None, :]) @ q
+
+# %% ../nbs/03_decoder.ipynb #e4a9e328
+def _need(t, option:str, field:str):
+    "`t`, or an error saying which config option asks for it and where it comes from."
+    if t is None: raise ValueError(f"This model has DCNConfig.{option} on, so it needs `{field}` (QADataset makes it: "
+                                   f"features=True for exact_match, chars=char_vocab(...) for characters)")
+    return t
+
+# %% ../nbs/03_decoder.ipynb #7dd37e37
+@patch
+def forward(self:DCNInput,
+    context_ids:torch.Tensor, # (B, m) context ids
+    question_ids:torch.Tensor, # (B, n) question ids
+    question_mask:torch.Tensor, # (B, n) True on real question tokens
+    context_features:torch.Tensor|None=None, # (B, m, 3) exact-match features of the context (`exact_match`)
+    question_features:torch.Tensor|None=None, # (B, n, 3) exact-match features of the question (`exact_match`)
+    context_chars:torch.Tensor|None=None, # (B, m, W) character ids of the context (character encoder)
+    question_chars:torch.Tensor|None=None, # (B, n, W) character ids of the question (character encoder)
+) -> tuple[torch.Tensor, torch.Tensor]:
+    "(B, m, out_dim) context and (B, n, out_dim) question inputs of the encoder."
+    c = self.config
+    xc, xq = self.word_vectors(context_ids), self.word_vectors(question_ids)
+    pc, pq = [xc], [xq]
+    if c.aligned_question: pc.append(self.aligned(xc, xq, question_mask)); pq.append(torch.zeros_like(xq))
+    if c.exact_match:
+        pc.append(_need(context_features, 'exact_match', 'context_features').to(xc.dtype))
+        pq.append(_need(question_features, 'exact_match', 'question_features').to(xq.dtype))
+    if self.chars is not None:
+        pc.append(self.chars(_need(context_chars, 'chars', 'context_chars')).to(xc.dtype))
+        pq.append(self.chars(_need(question_chars, 'chars', 'question_chars')).to(xq.dtype))
+    return torch.cat(pc, -1), torch.cat(pq, -1)
+
+# %% ../nbs/03_decoder.ipynb #5a8e40dc
 class DCNOutput(NamedTuple):
     "What `DCN.forward` returns."
     start_logits: torch.Tensor # (iterations_run, B, L) float32, padding = NEG_INF
@@ -350,51 +482,82 @@ class DCNOutput(NamedTuple):
     start: torch.Tensor # (B,) start of the best legal span of the last iteration
     end: torch.Tensor # (B,) end (inclusive) of that span
 
+# %% ../nbs/03_decoder.ipynb #7654c2bb
 def _check_ids(ids, name, vocab_size, values:bool):
+    "An error naming `name` unless `ids` is a (B, L) integer tensor (with values in the vocabulary, if `values`)."
     if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.dtype not in (torch.int64, torch.int32):
         raise ValueError(f"{name} must be a (B, L) integer tensor, got {getattr(ids, 'dtype', type(ids).__name__)} of shape {tuple(getattr(ids, 'shape', ()))}")
     if not values: return
     lo, hi = torch.stack([ids.min(), ids.max()]).tolist()
     if lo < 0 or hi >= vocab_size: raise ValueError(f"{name} holds ids in [{lo}, {hi}] but the vocabulary has {vocab_size} entries")
 
+# %% ../nbs/03_decoder.ipynb #1d0c1ad4
 class DCN(nn.Module):
-    "The Dynamic Coattention Network: embeddings, coattention encoder and dynamic pointing decoder."
+    "The Dynamic Coattention Network: inputs, coattention encoder and dynamic pointing decoder."
     def __init__(self,
         config:DCNConfig, # sizes and options
         embeddings:torch.Tensor|None=None, # (vocab_size, emb_dim) pretrained vectors, e.g. GloVe; None for random
     ):
         super().__init__()
         self.config = c = config
-        self.embed = nn.Embedding(c.vocab_size, c.emb_dim, padding_idx=c.pad_idx)
+        self.inputs = DCNInput(c)
         if embeddings is not None:
             if tuple(embeddings.shape) != (c.vocab_size, c.emb_dim):
                 raise ValueError(f"embeddings have shape {tuple(embeddings.shape)} but the config asks for ({c.vocab_size}, {c.emb_dim})")
-            with torch.no_grad(): self.embed.weight.copy_(embeddings)
-        self.embed.weight.requires_grad_(not c.freeze_embeddings)
-        self.encoder = CoattentionEncoder(c.emb_dim, c.hidden, c.dropout)
+            with torch.no_grad(): self.inputs.embed.weight.copy_(embeddings)
+        self.encoder = CoattentionEncoder(self.inputs.out_dim, c.hidden, c.dropout, c.coattention_layers)
         self.decoder = DynamicPointingDecoder(c.hidden, c.pool, c.iterations)
         self.validate_inputs:bool|None = None # check id ranges; None: only when the ids are on the CPU (free there)
 
-    def forward(self,
-        context_ids:torch.Tensor, # (B, Lc) padded document token ids
-        context_lens:torch.Tensor, # (B,) document lengths
-        question_ids:torch.Tensor, # (B, Lq) padded question token ids
-        question_lens:torch.Tensor, # (B,) question lengths
-        early_stop:bool|None=None, # stop decoding once spans stop changing; `None`: in eval mode only
-    ) -> DCNOutput:
-        "Logits of every decoder iteration and the best legal span of the last one."
-        B, Lc = context_ids.shape if context_ids.dim() == 2 else (len(context_ids), 0)
-        values = self.validate_inputs if self.validate_inputs is not None else context_ids.device.type == 'cpu'
-        _check_ids(context_ids, 'context_ids', self.config.vocab_size, values)
-        _check_ids(question_ids, 'question_ids', self.config.vocab_size, values)
-        if question_ids.size(0) != B: raise ValueError(f"{B} contexts but {question_ids.size(0)} questions")
-        c_cpu = check_lengths(context_lens, Lc, B, 'context_lens')
-        q_cpu = check_lengths(question_lens, question_ids.size(1), B, 'question_lens')
-        U = self.encoder(self.embed(context_ids), c_cpu, self.embed(question_ids), q_cpu)
-        lens = c_cpu.to(U.device, non_blocking=True)
-        start_logits, end_logits = self.decoder(U, lens, early_stop)
-        start, end = best_span(start_logits[-1], end_logits[-1], mask_from_lengths(lens, Lc), self.config.max_answer_len)
-        return DCNOutput(start_logits, end_logits, start, end)
+    @property
+    def embed(self) -> nn.Embedding:
+        "The word embedding (`inputs.embed`)."
+        return self.inputs.embed
+
+# %% ../nbs/03_decoder.ipynb #dac6af98
+@patch
+def forward(self:DCN,
+    context_ids:torch.Tensor, # (B, Lc) padded document token ids
+    context_lens:torch.Tensor, # (B,) document lengths
+    question_ids:torch.Tensor, # (B, Lq) padded question token ids
+    question_lens:torch.Tensor, # (B,) question lengths
+    early_stop:bool|None=None, # stop decoding once spans stop changing; `None`: in eval mode only
+    context_features:torch.Tensor|None=None, # (B, Lc, 3) exact-match features, if `config.exact_match`
+    question_features:torch.Tensor|None=None, # (B, Lq, 3) exact-match features, if `config.exact_match`
+    context_chars:torch.Tensor|None=None, # (B, Lc, W) character ids, if `config.chars`
+    question_chars:torch.Tensor|None=None, # (B, Lq, W) character ids, if `config.chars`
+) -> DCNOutput:
+    "Logits of every decoder iteration and the best legal span of the last one."
+    B, Lc = context_ids.shape if context_ids.dim() == 2 else (len(context_ids), 0)
+    values = self.validate_inputs if self.validate_inputs is not None else context_ids.device.type == 'cpu'
+    _check_ids(context_ids, 'context_ids', self.config.vocab_size, values)
+    _check_ids(question_ids, 'question_ids', self.config.vocab_size, values)
+    if question_ids.size(0) != B: raise ValueError(f"{B} contexts but {question_ids.size(0)} questions")
+    c_cpu = check_lengths(context_lens, Lc, B, 'context_lens')
+    q_cpu = check_lengths(question_lens, question_ids.size(1), B, 'question_lens')
+    q_mask = mask_from_lengths(q_cpu.to(question_ids.device), question_ids.size(1))
+    xc, xq = self.inputs(context_ids, question_ids, q_mask, context_features, question_features, context_chars, question_chars)
+    U = self.encoder(xc, c_cpu, xq, q_cpu)
+    lens = c_cpu.to(U.device, non_blocking=True)
+    start_logits, end_logits = self.decoder(U, lens, early_stop)
+    start, end = best_span(start_logits[-1], end_logits[-1], mask_from_lengths(lens, Lc), self.config.max_answer_len)
+    return DCNOutput(start_logits, end_logits, start, end)
+
+# %% ../nbs/03_decoder.ipynb #a54bb632
+@patch
+def add_words(self:DCN,
+    vectors:torch.Tensor, # (n, emb_dim) vectors of words appended to the vocabulary
+) -> int:
+    "Append `vectors` as fixed embedding rows (ids `vocab_size …`); returns the new vocabulary size."
+    old = self.inputs.embed
+    new = nn.Embedding(old.num_embeddings + len(vectors), old.embedding_dim, padding_idx=old.padding_idx).to(old.weight.device, old.weight.dtype)
+    with torch.no_grad():
+        new.weight[:old.num_embeddings] = old.weight
+        new.weight[old.num_embeddings:] = vectors.to(new.weight)
+    new.weight.requires_grad_(old.weight.requires_grad)
+    self.inputs.embed = new
+    self.config = self.inputs.config = dataclasses.replace(self.config, vocab_size=new.num_embeddings)
+    return new.num_embeddings
 
 # %% ../nbs/03_decoder.ipynb #94026c4d
 def dcn_loss(

@@ -8,7 +8,7 @@ import csv, hashlib, inspect, io, json, math, os, random, sys, tempfile, time, t
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, asdict, fields
+from dataclasses import dataclass, asdict, fields, field
 from functools import partial, wraps
 from itertools import islice
 from pathlib import Path
@@ -36,8 +36,9 @@ __all__ = ['FORMULA_STARTS', 'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS', 'SCH
            'load_predictions', 'CheckpointError', 'get_rng_state', 'set_rng_state', 'canonical_json',
            'nonfinite_tensors', 'Checkpoint', 'save_checkpoint', 'load_checkpoint', 'check_config_dict', 'TrainConfig',
            'lr_factor', 'dist_info', 'init_distributed', 'TrainingDiverged', 'loss_exploded', 'Learner', 'check_meta',
-           'plot_history', 'read_examples', 'read_questions', 'count_long_contexts', 'checkpoint_model', 'qa_learner',
-           'data_report', 'load_qa_model', 'predict_qa', 'run_command', 'cli_command', 'check_input_file',
+           'plot_history', 'read_examples', 'read_questions', 'count_long_contexts', 'glove_checksum',
+           'glove_reference', 'load_reference_glove', 'add_unseen_words', 'Reader', 'checkpoint_model', 'new_reader',
+           'qa_learner', 'data_report', 'load_reader', 'predict_qa', 'run_command', 'cli_command', 'check_input_file',
            'check_writable_folder', 'read_json_option', 'model_config_option', 'mrl_train_qa', 'mrl_predict_qa',
            'mrl_eval_squad']
 
@@ -532,8 +533,9 @@ def loss_exploded(
 
 # %% ../nbs/04_training.ipynb #ce1c71c7
 def _forward(model, b):
-    "The model's output on batch `b`."
-    return model(b.context_ids, b.context_lens, b.question_ids, b.question_lens)
+    "The model's output on batch `b` (with the exact-match features and character ids the batch carries)."
+    return model(b.context_ids, b.context_lens, b.question_ids, b.question_lens, context_features=b.context_features,
+                 question_features=b.question_features, context_chars=b.context_chars, question_chars=b.question_chars)
 
 # %% ../nbs/04_training.ipynb #fdc3c275
 def _answers_text(answers):
@@ -753,7 +755,7 @@ def _meta(self:Learner) -> dict:
             'train_config': self.config.to_dict(), 'world_size': self.world,
             'frozen': [n for n, p in m.named_parameters() if not p.requires_grad],
             'model_class': type(m).__name__, 'model_config': cfg.to_dict() if hasattr(cfg, 'to_dict') else None,
-            'vocab': self.vocab.to_json() if self.vocab is not None else None}
+            'vocab': self.vocab.to_json() if self.vocab is not None else None, **getattr(self, 'extra_meta', {})}
 
 # %% ../nbs/04_training.ipynb #060372a3
 @patch
@@ -773,7 +775,8 @@ def save(self:Learner,
 # %% ../nbs/04_training.ipynb #54434e24
 META_TYPES = {'epoch': int, 'step': int, 'bad_steps': int, 'discarded_steps': int, 'best_f1': float, 'best_epoch': int, 'history': list[dict],
               'losses': list[float], 'train_config': dict, 'world_size': int, 'frozen': list[str], 'model_class': str,
-              'model_config': dict|None, 'vocab': dict|None} # the metadata fields of a training checkpoint and their types
+              'model_config': dict|None, 'vocab': dict|None, 'char_vocab': dict|None, 'glove': dict|None,
+              'data': dict|None} # the metadata fields of a training checkpoint and their types
 
 # %% ../nbs/04_training.ipynb #548321ab
 def check_meta(
@@ -967,24 +970,14 @@ def read_examples(
     return data.examples
 
 # %% ../nbs/04_training.ipynb #c1580f72
-def _without_answers(data):
-    "A SQuAD file's content without the questions' `answers`/`answer` fields (malformed levels left for `read_squad` to report)."
-    # TODO(mrl.squad): use read_squad's option for files read for prediction, once it has one, instead of this copy.
-    def q(x): return {k: v for k, v in x.items() if k not in ('answers', 'answer')} if isinstance(x, dict) else x
-    def p(x): return {**x, 'qas': [q(y) for y in x['qas']]} if isinstance(x, dict) and isinstance(x.get('qas'), list) else x
-    def a(x): return {**x, 'paragraphs': [p(y) for y in x['paragraphs']]} if isinstance(x, dict) and isinstance(x.get('paragraphs'), list) else x
-    if not isinstance(data, dict) or not isinstance(data.get('data'), list): return data
-    return {**data, 'data': [a(x) for x in data['data']]}
-
-# %% ../nbs/04_training.ipynb #0646aea0
 def read_questions(
     src:str|Path|dict, # a SQuAD-format file, or its parsed content
     source:str|None=None, # name in messages (default: the path)
 ) -> list:
-    "Every question of a SQuAD-format file as `QAExample`s without answers, for prediction; problems go to stderr."
+    "Every question of a SQuAD-format file as `QAExample`s (answers kept when valid, not required), for prediction; problems go to stderr."
     is_path = isinstance(src, (str, Path))
-    data, source = (read_json(src, 'SQuAD file') if is_path else src), source or (str(src) if is_path else '<dict>')
-    sq = read_squad(_without_answers(data), source=source, require_answers=False)
+    source = source or (str(src) if is_path else '<dict>')
+    sq = read_squad(src, source=source, require_answers=False)
     if sq.problems and _is_main(): print(f"questions to answer: {sq.report(10)}", file=sys.stderr)
     if not sq.examples: raise ValueError(f"{source} holds no question to answer")
     return sq.examples
@@ -1000,41 +993,156 @@ def count_long_contexts(
     return len(long), len({e.context for e in long})
 
 # %% ../nbs/04_training.ipynb #54d40a48
-def _model_config(vocab, overrides:dict|None, base:dict|None=None) -> DCNConfig:
-    "The `DCNConfig` of a model for `vocab`: `base`, then `overrides`, then the vocabulary's size and padding id."
-    return DCNConfig.from_dict({**(base or {}), **(overrides or {}), 'vocab_size': len(vocab), 'pad_idx': vocab.pad_idx})
+def glove_checksum(
+    glove:Glove, # words and vectors
+) -> str:
+    "SHA-256 of a GloVe's words and float32 vectors (the same for the same vectors, whatever file they came from)."
+    h = hashlib.sha256()
+    h.update('\n'.join(glove.words).encode('utf-8'))
+    h.update(np.ascontiguousarray(glove.vectors, np.float32).tobytes())
+    return h.hexdigest()
 
 # %% ../nbs/04_training.ipynb #3af61efe
+def glove_reference(
+    glove:Glove, # the vectors a model is trained with
+    path:str|Path|None=None, # the file they were read from; `None`: the packaged GloVe 6B 50d
+) -> dict:
+    "What a checkpoint records of its GloVe: where it comes from, its size and its checksum."
+    return {'packaged': path is None, 'path': None if path is None else str(path), 'source': glove.source,
+            'words': len(glove), 'dim': glove.dim, 'sha256': glove_checksum(glove)}
+
+# %% ../nbs/04_training.ipynb #10f6a9dd
+def load_reference_glove(
+    ref:dict, # a checkpoint's `glove` record (`glove_reference`)
+    path:str|Path|None=None, # a GloVe file to use instead of the recorded one (it must hold the same vectors)
+    what:str='checkpoint', # the checkpoint, for messages
+) -> Glove:
+    "The GloVe a model was trained with, after checking that it is the same (words and vectors) as recorded."
+    if path is None and not ref.get('packaged') and not ref.get('path'): raise CheckpointError(f"{what}: meta.glove names no GloVe")
+    src = path if path is not None else None if ref.get('packaged') else ref['path']
+    if src is not None and not Path(src).is_file():
+        raise FileNotFoundError(f"{what} was trained with the GloVe file {src}, which is not there; pass its new place (--glove FILE)")
+    glove = load_glove(src)
+    if glove_checksum(glove) != ref.get('sha256'):
+        raise ValueError(f"{what}: the GloVe vectors of {src or glove.source} differ from those the model was trained with "
+                         f"({ref.get('source')}, sha256 {str(ref.get('sha256'))[:12]}…); pass the original file")
+    return glove
+
+# %% ../nbs/04_training.ipynb #ee75b1f7
+def add_unseen_words(
+    vocab:WordVocab, # a trained vocabulary (extended in place)
+    examples:Sequence[QAExample], # texts about to be read (tokenized here if needed)
+    glove:Glove|None, # the model's GloVe; `None`: nothing is added
+    model:DCN|None=None, # the model, whose embedding gets the new words' vectors (fixed)
+) -> NewWords|None:
+    "Give the words of `examples` that `vocab` lacks their GloVe vectors: append them to `vocab` (and `model`'s embedding)."
+    if glove is None: return None
+    tokenize_examples(examples)
+    new = new_words(examples, vocab, glove)
+    if new.found:
+        vocab.extend(new.found)
+        if model is not None: model.add_words(new.vectors)
+    return new
+
+# %% ../nbs/04_training.ipynb #a9aea2e3
+@dataclass
+class Reader:
+    "A trained DCN with what it needs to answer questions about new text."
+    model:DCN # the model (in eval mode when loaded)
+    vocab:WordVocab # its word vocabulary (grows as unseen words get their GloVe vectors)
+    chars:Vocab|None=None # its character vocabulary, for a model with a character encoder
+    glove:dict|None=None # which GloVe it was trained with (`glove_reference`); `None`: unseen words stay `unk`
+    meta:dict=field(default_factory=dict, repr=False) # the metadata of its checkpoint (training data, history…)
+    glove_path:str|None=None # a GloVe file to use instead of the recorded one (same vectors)
+
+# %% ../nbs/04_training.ipynb #4ae03a0b
+@patch
+def dataset(self:Reader,
+    examples:Sequence[QAExample], # questions to read
+    max_context_len:int=MAX_EVAL_CONTEXT, # context tokens kept
+    beyond:str='keep', # what to do with answers beyond `max_context_len` (see `QADataset`)
+    progress:bool=False, # progress bars
+) -> QADataset:
+    "A `QADataset` of `examples` with the inputs this reader's model needs."
+    c = self.model.config
+    return QADataset(examples, self.vocab, max_context_len=max_context_len, beyond=beyond, chars=self.chars if c.chars else None,
+                     features=c.exact_match, progress=progress)
+
+# %% ../nbs/04_training.ipynb #4fadd40a
+@patch
+def add_words_of(self:Reader,
+    examples:Sequence[QAExample], # questions about to be read
+) -> NewWords|None:
+    "Give the words of `examples` that the vocabulary lacks their GloVe vectors (see `add_unseen_words`)."
+    if self.glove is None: return None
+    if getattr(self, '_glove', None) is None: self._glove = load_reference_glove(self.glove, self.glove_path, self.meta.get('path', 'checkpoint'))
+    return add_unseen_words(self.vocab, examples, self._glove, self.model)
+
+# %% ../nbs/04_training.ipynb #4db593b1
+def _model_config(vocab, overrides:dict|None, base:dict|None=None, chars:Vocab|None=None) -> DCNConfig:
+    "The `DCNConfig` of a model for `vocab`: `base`, then `overrides`, then the vocabularies' sizes and padding id."
+    d = {**(base or {}), **(overrides or {}), 'vocab_size': len(vocab), 'pad_idx': vocab.pad_idx}
+    if chars is not None: d['char_vocab_size'] = len(chars)
+    return DCNConfig.from_dict(d)
+
+# %% ../nbs/04_training.ipynb #46e74383
 def checkpoint_model(
     ck:Checkpoint, # a checkpoint written by `Learner.save`
     overrides:dict|None=None, # `DCNConfig` fields to change (e.g. dropout when resuming)
-) -> tuple:
-    "`(DCN, vocabulary)` rebuilt from a checkpoint's checked configuration and vocabulary, without its weights."
+) -> Reader:
+    "A `Reader` rebuilt from a checkpoint's checked configuration and vocabularies, without its weights."
     m = check_meta(ck.meta, ['model_class', 'model_config', 'vocab'], ck.path)
     if m['model_class'] != 'DCN' or m['model_config'] is None or m['vocab'] is None:
         raise CheckpointError(f"{ck.path} holds no DCN configuration and vocabulary (model_class={m['model_class']!r})")
-    try: vocab = WordVocab.from_json(m['vocab'], f"{ck.path}: meta.vocab")
-    except (ValueError, TypeError, KeyError, AttributeError) as e: raise CheckpointError(f"{ck.path}: meta.vocab: {type(e).__name__}: {e}") from None
+    def _vocab(key, cls):
+        try: return cls.from_json(m[key], f"{ck.path}: meta.{key}")
+        except (ValueError, TypeError, KeyError, AttributeError) as e: raise CheckpointError(f"{ck.path}: meta.{key}: {e}") from None
+    vocab = _vocab('vocab', WordVocab)
+    chars = _vocab('char_vocab', Vocab) if check_meta(m, ['char_vocab'], ck.path) and m.get('char_vocab') is not None else None
     try: cfg = DCNConfig.from_dict(check_config_dict({**m['model_config'], **(overrides or {})}, DCNConfig, 'meta.model_config'))
     except (ValueError, TypeError) as e: raise CheckpointError(f"{ck.path}: {e}") from None
     if (cfg.vocab_size, cfg.pad_idx) != (len(vocab), vocab.pad_idx):
         raise CheckpointError(f"{ck.path}: meta.model_config.vocab_size={cfg.vocab_size} does not fit meta.vocab ({len(vocab)} tokens)")
+    if cfg.chars and (chars is None or cfg.char_vocab_size != len(chars)):
+        raise CheckpointError(f"{ck.path}: meta.model_config.char_vocab_size={cfg.char_vocab_size} does not fit meta.char_vocab ({None if chars is None else len(chars)} characters)")
     model = DCN(cfg)
     for n, p in model.named_parameters(): p.requires_grad_(n not in check_meta(m, ['frozen'], ck.path)['frozen'])
-    return model, vocab
+    glove = check_meta(m, ['glove'], ck.path)['glove'] if 'glove' in m else None
+    return Reader(model, vocab, chars, glove, {**m, 'path': str(ck.path)})
 
-# %% ../nbs/04_training.ipynb #10f6a9dd
-def _qa_loaders(train, valid, vocab, config:TrainConfig, max_context_len:int, num_workers:int, device) -> tuple:
-    "Training and validation loaders (bucketed, sharded by rank); an error when no training question is left."
+# %% ../nbs/04_training.ipynb #8b666559
+def _qa_datasets(train, valid, reader:Reader, max_context_len:int) -> tuple:
+    "Training and validation `QADataset`s with the inputs the model needs; an error when no training question is left."
+    train_ds = reader.dataset(train, max_context_len, beyond='drop')
+    if not len(train_ds): raise ValueError(f"No training question left: all {len(train_ds.dropped)} have their answer beyond max_context_len={max_context_len} tokens")
+    return train_ds, (reader.dataset(valid, max(max_context_len, MAX_EVAL_CONTEXT)) if valid else None)
+
+# %% ../nbs/04_training.ipynb #d292192d
+def _qa_loaders(train_ds, valid_ds, config:TrainConfig, num_workers:int, device) -> tuple:
+    "Training loader (shuffled, bucketed) and validation loader (bucketed by length: predictions are keyed by id), sharded by rank."
     rank, world = dist_info()
     kw = dict(bs=config.bs, num_workers=num_workers, seed=config.seed, num_replicas=world, rank=rank, pin_memory=device.type == 'cuda')
-    train_ds = QADataset(train, vocab, max_context_len=max_context_len)
-    if not len(train_ds): raise ValueError(f"No training question left: all {len(train_ds.dropped)} have their answer beyond max_context_len={max_context_len} tokens")
-    if not valid: return train_ds.dataloader(shuffle=True, **kw), None
-    valid_ds = QADataset(valid, vocab, max_context_len=max(max_context_len, MAX_EVAL_CONTEXT), beyond='keep')
-    return train_ds.dataloader(shuffle=True, **kw), valid_ds.dataloader(shuffle=False, **kw)
+    return train_ds.dataloader(shuffle=True, **kw), (valid_ds.dataloader(shuffle=False, bucket=True, **kw) if valid_ds is not None else None)
 
-# %% ../nbs/04_training.ipynb #ee75b1f7
+# %% ../nbs/04_training.ipynb #0ddc7673
+def new_reader(
+    train:list, # training `QAExample`s (they make the vocabularies)
+    model_config:dict|None=None, # `DCNConfig` fields to override
+    glove:str|Path|Glove|None=None, # a GloVe file, a loaded `Glove` (then `glove_path` says its file), or `None`: the packaged GloVe 6B 50d
+    glove_path:str|Path|None=None, # the file a given `Glove` was read from (`None`: the packaged one)
+) -> Reader:
+    "An untrained `Reader`: vocabularies of `train`, GloVe embeddings (fixed), and a DCN with `model_config`."
+    g = glove if isinstance(glove, Glove) else load_glove(glove)
+    path = glove_path if isinstance(glove, Glove) else glove
+    vocab = WordVocab.from_examples(train)
+    cfg = _model_config(vocab, model_config)
+    chars = char_vocab(train) if cfg.chars else None
+    if chars is not None: cfg = _model_config(vocab, model_config, chars=chars)
+    r = Reader(DCN(cfg, embeddings=embedding_matrix(vocab, g)), vocab, chars, glove_reference(g, path))
+    r._glove = g
+    return r
+
+# %% ../nbs/04_training.ipynb #ea13ad8c
 def qa_learner(
     train:list, # training `QAExample`s
     valid:list|None=None, # validation `QAExample`s (`None` or empty: no validation)
@@ -1047,19 +1155,21 @@ def qa_learner(
     resume:bool=False, # build from `path/last.safetensors` and restore its state
     device:str|None=None, # device override
     progress:bool=True, # progress bars and table
+    glove_path:str|Path|None=None, # with a loaded `Glove`: the file it came from (recorded in checkpoints)
 ) -> Learner:
-    "A `Learner` for a DCN on SQuAD examples: vocabulary, GloVe embeddings, model and bucketed loaders."
+    "A `Learner` for a DCN on SQuAD examples: vocabularies, GloVe embeddings, model and bucketed loaders."
     config = config or TrainConfig()
     device = init_distributed(device); rank, world = dist_info()
     set_seed(config.seed)
     ck = load_checkpoint(Path(path)/'last.safetensors') if resume else None
-    if ck is not None: model, vocab = checkpoint_model(ck, model_config)
-    else:
-        vocab = WordVocab.from_examples(train + (valid or []))
-        emb = embedding_matrix(vocab, glove if isinstance(glove, Glove) else load_glove(glove))
-        model = DCN(_model_config(vocab, model_config), embeddings=emb)
-    train_dl, valid_dl = _qa_loaders(train, valid, vocab, config, max_context_len, num_workers, device)
-    learn = Learner(model, train_dl, valid_dl, config, path, vocab, device=device, progress=progress)
+    reader = checkpoint_model(ck, model_config) if ck is not None else new_reader(train, model_config, glove, glove_path)
+    if ck is not None and isinstance(glove, Glove): reader._glove = glove
+    if valid and ck is None: reader.add_words_of(valid)                   # validation reads new text as prediction will
+    train_ds, valid_ds = _qa_datasets(train, valid, reader, max_context_len)
+    train_dl, valid_dl = _qa_loaders(train_ds, valid_ds, config, num_workers, device)
+    learn = Learner(reader.model, train_dl, valid_dl, config, path, reader.vocab, device=device, progress=progress)
+    learn.reader = reader
+    learn.extra_meta = {'char_vocab': reader.chars.to_json() if reader.chars is not None else None, 'glove': reader.glove}
     if ck is not None:
         learn.load(ck.path)
         saved = TrainConfig.from_dict(check_meta(ck.meta, ['train_config'], ck.path)['train_config']).to_dict()
@@ -1083,31 +1193,48 @@ def data_report(
     return s
 
 # %% ../nbs/04_training.ipynb #2c71ccc3
-def load_qa_model(
+def load_reader(
     path:str|Path, # a checkpoint written by `Learner.save` / `mrl_train_qa`
-    device:str|torch.device|None=None, # where to put the model
-):
-    "`(model, vocab, checkpoint)` rebuilt from a checkpoint, in eval mode."
+    device:str|torch.device|None=None, # where to put the model; `None`: `default_device()`
+    glove:str|Path|None=None, # a GloVe file to use instead of the one recorded in the checkpoint (same vectors)
+) -> Reader:
+    "The `Reader` of a checkpoint, in eval mode."
     ck = load_checkpoint(path)
-    model, vocab = checkpoint_model(ck)
-    try: model.load_state_dict(ck.model)
+    r = checkpoint_model(ck)
+    try: r.model.load_state_dict(ck.model)
     except RuntimeError as e: raise CheckpointError(f"{path}: weights do not fit the stored DCN configuration: {e}") from None
-    return model.to(default_device(device) if not isinstance(device, torch.device) else device).eval(), vocab, ck
+    r.model.to(default_device(device) if not isinstance(device, torch.device) else device).eval()
+    r.glove_path = None if glove is None else str(glove)
+    return r
 
 # %% ../nbs/04_training.ipynb #8414f7a3
-def predict_qa(
-    model:nn.Module, # a trained DCN
-    vocab, # its vocabulary
-    examples:list, # `QAExample`s to answer (reference answers are not needed)
+@patch
+def predict(self:Reader,
+    examples:Sequence[QAExample], # questions to answer (reference answers are not needed)
     bs:int=64, # batch size
     device:str|torch.device|None=None, # device; `None`: the model's
     progress:bool=True, # progress bar
     max_context_len:int=MAX_EVAL_CONTEXT, # context tokens searched for the answer (see `count_long_contexts`)
 ) -> dict:
     "`{question_id: answer_text}` for every one of `examples`, answers cut from their contexts."
-    device = next(model.parameters()).device if device is None else default_device(device) if not isinstance(device, torch.device) else device
-    dl = QADataset(examples, vocab, max_context_len=max_context_len, beyond='keep').dataloader(bs=bs, shuffle=False)
-    return Learner(model, None, dl, TrainConfig(bs=bs), device=device, progress=progress, log=False).predict()
+    device = next(self.model.parameters()).device if device is None else default_device(device) if not isinstance(device, torch.device) else device
+    self.add_words_of(examples)
+    dl = self.dataset(examples, max_context_len).dataloader(bs=bs, shuffle=False, bucket=True)
+    return Learner(self.model, None, dl, TrainConfig(bs=bs), device=device, progress=progress, log=False).predict()
+
+# %% ../nbs/04_training.ipynb #e4920b50
+def predict_qa(
+    model:nn.Module|Reader, # a trained DCN (or a `Reader`)
+    vocab:WordVocab|None, # its vocabulary (ignored for a `Reader`)
+    examples:list, # `QAExample`s to answer (reference answers are not needed)
+    bs:int=64, # batch size
+    device:str|torch.device|None=None, # device; `None`: the model's
+    progress:bool=True, # progress bar
+    max_context_len:int=MAX_EVAL_CONTEXT, # context tokens searched for the answer (see `count_long_contexts`)
+) -> dict:
+    "`{question_id: answer_text}` for every one of `examples` (a bare model: no new GloVe words, no character ids)."
+    reader = model if isinstance(model, Reader) else Reader(model, vocab)
+    return reader.predict(examples, bs, device, progress, max_context_len)
 
 # %% ../nbs/04_training.ipynb #6fb25704
 DEBUG_ENV_VAR = 'MRL_DEBUG' # set to 1 to see the traceback of every command-line error
@@ -1321,16 +1448,17 @@ def mrl_predict_qa(
     out:str='predictions.json', # predictions file: .json (official {question_id: answer}) or .csv (Id,Answer)
     bs:int=64, # batch size
     device:str=None, # cpu, cuda, mps; default: $MRL_DEVICE or the best available
+    glove:str=None, # the GloVe file the model was trained with, if it has moved (checked against the checkpoint's record)
     progress:bool=True, # progress bar; --no-progress for logs
 ):
     "Answer every question of a SQuAD-format file with a trained DCN; print EM/F1 when the file has answers."
-    check_input_file(checkpoint, 'CHECKPOINT'); check_input_file(data, 'DATA'); _check_at_least('bs', bs, 1)
+    check_input_file(checkpoint, 'CHECKPOINT'); check_input_file(data, 'DATA'); check_input_file(glove, '--glove'); _check_at_least('bs', bs, 1)
     if Path(out).suffix not in ('.json', '.csv'): raise ValueError(f"--out must end in .json or .csv, got {out}")
     check_writable_folder(Path(out).parent, '--out')
-    model, vocab, _ = load_qa_model(checkpoint, default_device(device))
+    reader = load_reader(checkpoint, default_device(device), glove)
     raw = read_json(data, 'SQuAD file')
     examples = read_questions(raw, str(data))
-    preds = predict_qa(model, vocab, examples, bs=bs, progress=progress)
+    preds = reader.predict(examples, bs=bs, progress=progress)
     save_predictions(preds, out)
     n_q, n_c = count_long_contexts(examples, MAX_EVAL_CONTEXT)
     print(f"{len(preds):,} predictions written to {out}" + (f"; {n_q:,} questions in {n_c:,} contexts longer than {MAX_EVAL_CONTEXT:,} tokens were answered from their first {MAX_EVAL_CONTEXT:,} tokens" if n_q else ''))
