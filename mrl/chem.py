@@ -12,7 +12,6 @@ from rdkit import Chem, RDLogger
 from rdkit.Chem import Descriptors, Crippen, rdMolDescriptors
 from rdkit.Chem import rdFingerprintGenerator
 from rdkit.Chem.Scaffolds import MurckoScaffold
-from fastcore.script import call_parse
 
 from .core import *
 
@@ -20,7 +19,7 @@ from .core import *
 __all__ = ['FINGERPRINTS', 'quiet_rdkit', 'to_mol', 'canon_smiles', 'random_smiles', 'remove_stereo', 'molwt', 'average_molwt',
            'tpsa', 'rings', 'heavy_atoms', 'hbd', 'hba', 'logp', 'morgan_generator', 'fingerprint', 'ECFP4', 'ECFP6',
            'FCFP4', 'FCFP6', 'Featurized', 'featurize', 'fingerprint_kind', 'featurize_smiles', 'murcko_scaffold',
-           'MolSplit', 'split_by_scaffold', 'split_by_molecule', 'mrl_demo']
+           'MolSplit', 'split_by_scaffold', 'split_by_molecule']
 
 # %% ../nbs/00a_chem.ipynb #c74d29d7
 _rdkit_quiet = False # whether `quiet_rdkit` has silenced RDKit in this process
@@ -394,22 +393,3 @@ def split_by_molecule(
     keys = [k for part in parallel_map(_canon_chunk, chunks, n_workers=n_workers, chunksize=1, progress=False) for k in part]
     def order(groups, n_valid, n_test): return [groups[i] for i in np.random.default_rng(seed).permutation(len(groups))]
     return _split_groups(smiles, keys, percent_valid, percent_test, order)
-
-# %% ../nbs/00a_chem.ipynb #de4c74d2
-@call_parse
-def mrl_demo(
-    n_workers:int=1, # worker processes for featurization
-    kind:str='ECFP6', # fingerprint: ECFP4, ECFP6, FCFP4 or FCFP6
-):
-    "Featurize the bundled 2,000-SMILES sample and print descriptor statistics."
-    import time, pandas as pd
-    smiles = pd.read_csv(sample_path('smiles.csv')).SMILES.tolist()
-    t = time.perf_counter()
-    res = featurize(smiles, kind, n_workers=n_workers)
-    dt = time.perf_counter() - t
-    print(f"{kind}: {res.X.shape[0]:,} molecules × {res.X.shape[1]} bits in {dt:.2f} s "
-          f"({len(smiles)/dt:,.0f} molecules/s); {len(res.failed_idxs)} failed {res.failed_smiles[:5]}")
-    print(f"mean bits on: {res.X.sum(1).mean():.1f}")
-    for name, f in [('molwt', molwt), ('tpsa', tpsa), ('logp', logp), ('heavy_atoms', heavy_atoms), ('rings', rings)]:
-        v = np.array([f(smiles[i]) for i in res.valid_idxs])
-        print(f"{name:>12}: mean {v.mean():8.2f}  min {v.min():8.2f}  max {v.max():8.2f}")

@@ -4,7 +4,8 @@
 
 # %% ../nbs/00_core.ipynb #cc4284e2
 from __future__ import annotations
-import gzip, importlib, importlib.util, json, os, random, tempfile, zlib
+import contextlib, gzip, importlib, importlib.util, inspect, io, json, os, random, sys, tempfile, traceback, zlib
+from functools import wraps
 from collections.abc import Mapping, Sequence, Callable
 from pathlib import Path
 import multiprocessing as mp
@@ -14,10 +15,12 @@ import torch
 from tqdm.auto import tqdm
 from fastcore.basics import chunked
 from fastcore.parallel import num_cpus, ProcessPoolExecutor
+from fastcore.script import anno_parser
 
 # %% auto #0
-__all__ = ['DEVICE_ENV_VAR', 'DATA_DIR', 'TMP_SUFFIX', 'default_device', 'to_device', 'set_seed', 'resolve_num_workers',
-           'parallel_map', 'sample_path', 'read_json', 'atomic_write', 'remove_stale_temporaries']
+__all__ = ['DEVICE_ENV_VAR', 'DATA_DIR', 'TMP_SUFFIX', 'DEBUG_ENV_VAR', 'EXPECTED_ERRORS', 'default_device', 'to_device',
+           'set_seed', 'resolve_num_workers', 'parallel_map', 'sample_path', 'read_json', 'atomic_write',
+           'remove_stale_temporaries', 'MrlError', 'run_command', 'cli_command', 'run_captured']
 
 # %% ../nbs/00_core.ipynb #dc75e2e8
 DEVICE_ENV_VAR = 'MRL_DEVICE' # environment variable that overrides the automatic device choice
@@ -198,3 +201,59 @@ def __getattr__(name:str):
     "Names that moved to `mrl.chem`, imported from there on first use (PEP 562 module attribute)."
     if name in _MOVED_TO_CHEM: return getattr(importlib.import_module('mrl.chem'), name)
     raise AttributeError(f"module 'mrl.core' has no attribute {name!r}")
+
+# %% ../nbs/00_core.ipynb #f41b0635
+DEBUG_ENV_VAR = 'MRL_DEBUG' # set to 1 to see the traceback of every command-line error
+
+# %% ../nbs/00_core.ipynb #3db089c3
+class MrlError(Exception):
+    "Base of `mrl`'s own errors about bad input (a corrupt checkpoint, a diverged run…): reported by commands without a traceback."
+
+# %% ../nbs/00_core.ipynb #c20fa9f8
+EXPECTED_ERRORS = (ValueError, OSError, MrlError, torch.OutOfMemoryError) # reported as `error: ...`, without traceback
+
+# %% ../nbs/00_core.ipynb #0869eea6
+def run_command(
+    func:Callable, # a function whose parameters are the command's options (documented with docments)
+    argv:Sequence[str]|None=None, # the arguments; `None`: `sys.argv[1:]`
+) -> int:
+    "Run `func` as a console command on `argv`: its exit status; an expected error prints `name: error: ...` and gives 2."
+    prog = func.__name__
+    try: args = vars(anno_parser(func, prog=prog).parse_args(argv))     # argparse: usage + error, exit 2; --help: exit 0
+    except SystemExit as e: return e.code if isinstance(e.code, int) else 2
+    args.pop('pdb', None); args.pop('xtra', None)
+    try: func(**args)
+    except EXPECTED_ERRORS as e:
+        if os.environ.get(DEBUG_ENV_VAR) == '1': traceback.print_exc()
+        print(f"{prog}: error: {e}", file=sys.stderr); return 2
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr); return 130
+    return 0
+
+# %% ../nbs/00_core.ipynb #9b900f91
+def _is_script_run(frame) -> bool:
+    "Whether `frame` is the top level of a file run as a program (a console script's `sys.exit(command())`)."
+    g = frame.f_globals if frame else {}
+    return bool(frame and frame.f_locals is g and g.get('__name__') == '__main__' and g.get('__file__')
+                and Path(g['__file__']).resolve() == Path(frame.f_code.co_filename).resolve())
+
+# %% ../nbs/00_core.ipynb #de521045
+def cli_command(
+    func:Callable, # the command: parameters annotated and documented with docments, as fastcore's `call_parse` wants
+) -> Callable:
+    "Decorator: `func` is a console command (through `run_command`) when a script calls it without arguments, else the plain function."
+    @wraps(func)
+    def _f(*args, **kwargs):
+        if args or kwargs or not _is_script_run(inspect.currentframe().f_back): return func(*args, **kwargs)
+        return run_command(func)
+    return _f
+
+# %% ../nbs/00_core.ipynb #e860a8ae
+def run_captured(
+    cmd:Callable, # a console command (a function made with `cli_command`)
+    *argv, # its arguments, as on the command line
+) -> tuple[int, str, str]:
+    "`(exit status, stdout, stderr)` of running console command `cmd` in this process (for tests)."
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): rc = run_command(cmd, [str(a) for a in argv])
+    return rc, out.getvalue(), err.getvalue()

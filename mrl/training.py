@@ -31,16 +31,16 @@ from .decoder import *
 # %% auto #0
 __all__ = ['FORMULA_STARTS', 'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS', 'SCHEDULES', 'OPTIMIZERS', 'BAD_STREAK',
            'DIVERGENCE_WINDOW', 'DIVERGENCE_FACTOR', 'DIVERGENCE_LOSS', 'META_TYPES', 'MAX_EVAL_CONTEXT',
-           'DEBUG_ENV_VAR', 'EXPECTED_ERRORS', 'SAMPLE_DEMO', 'exact_match_score', 'f1_score',
+           'BUNDLED_READER', 'READER_META', 'SAMPLE_DEMO', 'HELDBACK_SAMPLE', 'exact_match_score', 'f1_score',
            'metric_max_over_ground_truths', 'squad_metrics', 'squad_references', 'squad_evaluate', 'save_predictions',
            'load_predictions', 'CheckpointError', 'get_rng_state', 'set_rng_state', 'canonical_json',
            'nonfinite_tensors', 'Checkpoint', 'save_checkpoint', 'load_checkpoint', 'check_config_dict', 'TrainConfig',
            'lr_factor', 'dist_info', 'init_distributed', 'TrainingDiverged', 'loss_exploded', 'Learner', 'check_meta',
            'plot_history', 'read_examples', 'read_questions', 'count_long_contexts', 'glove_checksum',
            'glove_reference', 'load_reference_glove', 'add_unseen_words', 'Reader', 'checkpoint_model', 'new_reader',
-           'qa_learner', 'data_report', 'load_reader', 'predict_qa', 'run_command', 'cli_command', 'check_input_file',
-           'check_writable_folder', 'read_json_option', 'model_config_option', 'mrl_train_qa', 'mrl_predict_qa',
-           'mrl_eval_squad']
+           'qa_learner', 'data_report', 'bundled_reader_path', 'load_reader', 'predict_qa', 'export_reader', 'Answer',
+           'check_input_file', 'check_writable_folder', 'read_json_option', 'model_config_option', 'mrl_train_qa',
+           'mrl_predict_qa', 'mrl_ask', 'mrl_demo', 'mrl_eval_squad']
 
 # %% ../nbs/04_training.ipynb #7bd297ad
 def exact_match_score(
@@ -208,7 +208,7 @@ CHECKPOINT_FORMAT = 'mrl-checkpoint/2' # layout of the checkpoints written now: 
 OLD_CHECKPOINT_FORMATS = ('mrl-checkpoint/1',) # older layouts still read (with a warning): digest over the tensors only
 
 # %% ../nbs/04_training.ipynb #8162d05c
-class CheckpointError(RuntimeError):
+class CheckpointError(MrlError, RuntimeError):
     "A checkpoint that cannot be used: missing, truncated, corrupt, inconsistent or not an `mrl` checkpoint."
 
 # %% ../nbs/04_training.ipynb #f9a2e0ae
@@ -507,7 +507,7 @@ def _is_main() -> bool:
     return dist_info()[0] == 0
 
 # %% ../nbs/04_training.ipynb #59c7cb46
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(MrlError, RuntimeError):
     "Training stopped: too many steps rolled back for NaN/inf, or the loss exploded; the checkpoints on disk predate it."
 
 # %% ../nbs/04_training.ipynb #b9b7d02d
@@ -776,7 +776,7 @@ def save(self:Learner,
 META_TYPES = {'epoch': int, 'step': int, 'bad_steps': int, 'discarded_steps': int, 'best_f1': float, 'best_epoch': int, 'history': list[dict],
               'losses': list[float], 'train_config': dict, 'world_size': int, 'frozen': list[str], 'model_class': str,
               'model_config': dict|None, 'vocab': dict|None, 'char_vocab': dict|None, 'glove': dict|None,
-              'data': dict|None} # the metadata fields of a training checkpoint and their types
+              'data': dict|None, 'card': dict} # the metadata fields of a training checkpoint and their types
 
 # %% ../nbs/04_training.ipynb #548321ab
 def check_meta(
@@ -1193,13 +1193,23 @@ def data_report(
     return s
 
 # %% ../nbs/04_training.ipynb #2c71ccc3
+BUNDLED_READER = 'reader.safetensors' # the reader shipped in `mrl/data` (see its model card, `READER.md`)
+
+# %% ../nbs/04_training.ipynb #1d9ee6e2
+def bundled_reader_path() -> Path:
+    "Path of the reader bundled with mrl (a clear error if this installation lacks it)."
+    try: return sample_path(BUNDLED_READER)
+    except FileNotFoundError: raise FileNotFoundError(f"This installation of mrl has no bundled reader ({DATA_DIR/BUNDLED_READER}); "
+                                                      f"reinstall mrl, or pass the checkpoint of a reader you trained") from None
+
+# %% ../nbs/04_training.ipynb #1a3c4a82
 def load_reader(
-    path:str|Path, # a checkpoint written by `Learner.save` / `mrl_train_qa`
+    path:str|Path|None=None, # a checkpoint written by `Learner.save` / `mrl_train_qa` or `export_reader`; `None`: the reader bundled with mrl
     device:str|torch.device|None=None, # where to put the model; `None`: `default_device()`
     glove:str|Path|None=None, # a GloVe file to use instead of the one recorded in the checkpoint (same vectors)
 ) -> Reader:
-    "The `Reader` of a checkpoint, in eval mode."
-    ck = load_checkpoint(path)
+    "The `Reader` of a checkpoint (by default the bundled one), in eval mode."
+    ck = load_checkpoint(bundled_reader_path() if path is None else path)
     r = checkpoint_model(ck)
     try: r.model.load_state_dict(ck.model)
     except RuntimeError as e: raise CheckpointError(f"{path}: weights do not fit the stored DCN configuration: {e}") from None
@@ -1236,45 +1246,96 @@ def predict_qa(
     reader = model if isinstance(model, Reader) else Reader(model, vocab)
     return reader.predict(examples, bs, device, progress, max_context_len)
 
-# %% ../nbs/04_training.ipynb #6fb25704
-DEBUG_ENV_VAR = 'MRL_DEBUG' # set to 1 to see the traceback of every command-line error
-EXPECTED_ERRORS = (ValueError, OSError, CheckpointError, TrainingDiverged, torch.OutOfMemoryError) # reported as `error: ...`, without traceback
+# %% ../nbs/04_training.ipynb #2cc84eb5
+READER_META = ('model_class', 'model_config', 'vocab', 'char_vocab', 'glove', 'frozen', 'train_config', 'history', 'best_epoch', 'epoch') # what `export_reader` keeps
 
-# %% ../nbs/04_training.ipynb #33a9778a
-def run_command(
-    func:Callable, # a function whose parameters are the command's options (documented with docments)
-    argv:Sequence[str]|None=None, # the arguments; `None`: `sys.argv[1:]`
-) -> int:
-    "Run `func` as a console command on `argv`: its exit status; an expected error prints `name: error: ...` and gives 2."
-    prog = func.__name__
-    try: args = vars(anno_parser(func, prog=prog).parse_args(argv))     # argparse: usage + error, exit 2; --help: exit 0
-    except SystemExit as e: return e.code if isinstance(e.code, int) else 2
-    args.pop('pdb', None); args.pop('xtra', None)
-    try: func(**args)
-    except EXPECTED_ERRORS as e:
-        if os.environ.get(DEBUG_ENV_VAR) == '1': traceback.print_exc()
-        print(f"{prog}: error: {e}", file=sys.stderr); return 2
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr); return 130
-    return 0
+# %% ../nbs/04_training.ipynb #17ce250b
+def export_reader(
+    checkpoint:str|Path, # a checkpoint written by `Learner.save` / `mrl_train_qa`
+    out:str|Path, # the reader file to write (`.safetensors`)
+    card:dict|None=None, # facts for the model card: training data, held-out scores, versions… (JSON-able)
+) -> Path:
+    "Write the reader of `checkpoint` without its training state (optimizer, random generators): weights and metadata only."
+    ck = load_checkpoint(checkpoint)
+    r = checkpoint_model(ck)
+    r.model.load_state_dict(ck.model)
+    meta = {k: ck.meta[k] for k in READER_META if k in ck.meta} | {'card': card or {}}
+    return save_checkpoint(out, r.model, None, meta)
 
-# %% ../nbs/04_training.ipynb #d474dfd7
-def _is_script_run(frame) -> bool:
-    "Whether `frame` is the top level of a file run as a program (a console script's `sys.exit(command())`)."
-    g = frame.f_globals if frame else {}
-    return bool(frame and frame.f_locals is g and g.get('__name__') == '__main__' and g.get('__file__')
-                and Path(g['__file__']).resolve() == Path(frame.f_code.co_filename).resolve())
+# %% ../nbs/04_training.ipynb #c2442754
+@dataclass
+class Answer:
+    "An answer found by a `Reader`."
+    text:str # the answer, an exact substring of the context
+    start:int # its first character in the context
+    end:int # one past its last character (`context[start:end] == text`)
+    score:float # the model's probability of this start times that of this end (0–1)
+    question:str|None=None # the question it answers
+    qid:str|None=None # the question's id (SQuAD files)
 
-# %% ../nbs/04_training.ipynb #a3cc3459
-def cli_command(
-    func:Callable, # the command: parameters annotated and documented with docments, as fastcore's `call_parse` wants
-) -> Callable:
-    "Decorator: `func` is a console command (through `run_command`) when a script calls it without arguments, else the plain function."
-    @wraps(func)
-    def _f(*args, **kwargs):
-        if args or kwargs or not _is_script_run(inspect.currentframe().f_back): return func(*args, **kwargs)
-        return run_command(func)
-    return _f
+    def __str__(self): return f"{self.text!r} (score {self.score:.2f})"
+
+# %% ../nbs/04_training.ipynb #2b9a6f5e
+def _check_text(x, what:str, where:str='') -> str:
+    "`x` if it is a non-empty string, else an error naming `what` (and `where`)."
+    if not isinstance(x, str): raise TypeError(f"{what}{where} must be a string, got {type(x).__name__} {repr(x)[:40]}")
+    if not x.strip(): raise ValueError(f"{what}{where} is empty")
+    return x
+
+# %% ../nbs/04_training.ipynb #19811e58
+def _as_examples(questions, context) -> list:
+    "`QAExample`s of the inputs `Reader.answer_many` accepts."
+    if isinstance(questions, (str, Path)) and context is None and Path(questions).suffix in ('.json', '.gz') and Path(questions).exists():
+        return read_questions(questions)
+    if isinstance(questions, str): questions = [questions]
+    if not isinstance(questions, (list, tuple)): raise TypeError(f"questions must be a list (of questions, or of (question, context) pairs) or a SQuAD file, got {type(questions).__name__}")
+    out = []
+    for i, q in enumerate(questions):
+        if context is None:
+            if not (isinstance(q, (list, tuple)) and len(q) == 2): raise TypeError(f"questions[{i}] must be a (question, context) pair when no context is given, got {repr(q)[:60]}")
+            q, c = q
+        else: c = context[i] if isinstance(context, (list, tuple)) else context
+        _check_text(q, 'question', f' {i}'); _check_text(c, 'context', f' {i}')
+        out.append(QAExample(f'q{i}', '', 0, 0, c, q, []))
+    if isinstance(context, (list, tuple)) and len(context) != len(questions): raise ValueError(f"{len(questions)} questions but {len(context)} contexts")
+    return out
+
+# %% ../nbs/04_training.ipynb #79b1897e
+@patch
+def answer_many(self:Reader,
+    questions, # a list of questions (about `context`), a list of `(question, context)` pairs, or a SQuAD-format file
+    context:str|list|None=None, # the passage (or one per question); `None` with pairs or a file
+    bs:int=64, # questions per batch
+    progress:bool=True, # show a progress bar
+) -> list|dict:
+    "The `Answer` to each question, in order (for a SQuAD file: `{question id: Answer}`)."
+    is_file = isinstance(questions, (str, Path)) and context is None and Path(questions).suffix in ('.json', '.gz')
+    examples = _as_examples(questions, context)
+    self.add_words_of(examples)
+    ds = self.dataset(examples)
+    model = self.model.eval(); dev = next(model.parameters()).device
+    answers = {}
+    with torch.no_grad():
+        for b in tqdm(ds.dataloader(bs=bs, shuffle=False, bucket=True), disable=not progress, leave=False, desc='answering'):
+            out = _forward(model, b.to(dev))
+            ps, pe = out.start_logits[-1].softmax(-1), out.end_logits[-1].softmax(-1)
+            rows = torch.arange(len(b), device=dev)
+            scores = (ps[rows, out.start] * pe[rows, out.end]).tolist()
+            for i, (s, e) in enumerate(zip(out.start.tolist(), out.end.tolist())):
+                offs = b.offsets[i]
+                answers[b.qids[i]] = (int(offs[s, 0]), int(offs[e, 1]), scores[i])
+    res = [Answer(ex.context[a:z], a, z, sc, ex.question, ex.qid if is_file else None) for ex in examples for a, z, sc in [answers[ex.qid]]]
+    return {a.qid: a for a in res} if is_file else res
+
+# %% ../nbs/04_training.ipynb #b6d4663f
+@patch
+def answer(self:Reader,
+    question:str, # a question about `context`
+    context:str, # the passage to find the answer in
+) -> Answer:
+    "The `Answer` to `question`, found in `context`."
+    _check_text(question, 'the question'); _check_text(context, 'the context')
+    return self.answer_many([(question, context)], progress=False)[0]
 
 # %% ../nbs/04_training.ipynb #22d3cee4
 def _check_at_least(name:str, value, lo):
@@ -1443,16 +1504,16 @@ def _print_scores(data, preds:dict, source:str):
 # %% ../nbs/04_training.ipynb #864ef246
 @cli_command
 def mrl_predict_qa(
-    checkpoint:str, # a checkpoint written by mrl_train_qa, e.g. runs/qa/best.safetensors
     data:str, # SQuAD-format JSON (.json or .json.gz) whose questions to answer (answers optional)
+    checkpoint:str=None, # a checkpoint written by mrl_train_qa (e.g. runs/qa/best.safetensors); default: the reader bundled with mrl
     out:str='predictions.json', # predictions file: .json (official {question_id: answer}) or .csv (Id,Answer)
     bs:int=64, # batch size
     device:str=None, # cpu, cuda, mps; default: $MRL_DEVICE or the best available
     glove:str=None, # the GloVe file the model was trained with, if it has moved (checked against the checkpoint's record)
     progress:bool=True, # progress bar; --no-progress for logs
 ):
-    "Answer every question of a SQuAD-format file with a trained DCN; print EM/F1 when the file has answers."
-    check_input_file(checkpoint, 'CHECKPOINT'); check_input_file(data, 'DATA'); check_input_file(glove, '--glove'); _check_at_least('bs', bs, 1)
+    "Answer every question of a SQuAD-format file with a trained DCN (the bundled reader by default); print EM/F1 when the file has answers."
+    check_input_file(data, 'DATA'); check_input_file(checkpoint, '--checkpoint'); check_input_file(glove, '--glove'); _check_at_least('bs', bs, 1)
     if Path(out).suffix not in ('.json', '.csv'): raise ValueError(f"--out must end in .json or .csv, got {out}")
     check_writable_folder(Path(out).parent, '--out')
     reader = load_reader(checkpoint, default_device(device), glove)
@@ -1463,6 +1524,84 @@ def mrl_predict_qa(
     n_q, n_c = count_long_contexts(examples, MAX_EVAL_CONTEXT)
     print(f"{len(preds):,} predictions written to {out}" + (f"; {n_q:,} questions in {n_c:,} contexts longer than {MAX_EVAL_CONTEXT:,} tokens were answered from their first {MAX_EVAL_CONTEXT:,} tokens" if n_q else ''))
     _print_scores(raw, preds, str(data))
+
+# %% ../nbs/04_training.ipynb #8cb9fd8c
+@cli_command
+def mrl_ask(
+    question:str, # the question
+    context:str=None, # the passage to find the answer in
+    context_file:str=None, # a UTF-8 text file holding the passage (instead of --context)
+    checkpoint:str=None, # a checkpoint of a reader you trained; default: the reader bundled with mrl
+    device:str=None, # cpu, cuda, mps; default: $MRL_DEVICE or the best available
+):
+    "Answer one question about a passage and print the answer with its score."
+    if (context is None) == (context_file is None): raise ValueError("give the passage with either --context TEXT or --context_file FILE")
+    check_input_file(context_file, '--context_file'); check_input_file(checkpoint, '--checkpoint')
+    if context_file is not None:
+        try: context = Path(context_file).read_text(encoding='utf-8-sig')
+        except UnicodeDecodeError as e: raise ValueError(f"--context_file {context_file}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    _check_text(question, 'QUESTION'); _check_text(context, '--context' if context_file is None else f'--context_file {context_file}')
+    a = load_reader(checkpoint, default_device(device)).answer(question, context)
+    print(f"{a.text}\t(score {a.score:.2f}, characters {a.start}–{a.end})")
+
+# %% ../nbs/04_training.ipynb #599d14fd
+HELDBACK_SAMPLE = 'reader-heldback.json' # bundled passages the bundled reader never saw, with questions and answers
+
+# %% ../nbs/04_training.ipynb #d38d75e8
+def _demo_reader(reader:Reader, n_show:int, progress:bool) -> dict:
+    "Answer the held-back questions, print some with their references, and return EM/F1 over all of them."
+    ex = read_examples(sample_path(HELDBACK_SAMPLE), 'held-back sample')
+    t = time.perf_counter()
+    answers = reader.answer_many([(e.question, e.context) for e in ex], progress=progress)
+    dt = time.perf_counter() - t
+    step = max(1, len(ex) // max(n_show, 1))
+    for e, a in list(zip(ex, answers))[::step][:n_show]:
+        print(f"  Q: {e.question}\n     answer: {a.text!r} (score {a.score:.2f}); reference: {e.answer_texts[0]!r}")
+    m = squad_metrics({e.qid: a.text for e, a in zip(ex, answers)}, {e.qid: e.answer_texts for e in ex}, warn=False)
+    print(f"  {len(ex)} held-back questions about {len({e.title for e in ex})} passages: exact match {m['exact_match']:.1f}, "
+          f"F1 {m['f1']:.1f}; answered in {dt:.1f} s ({len(ex)/dt:.0f} questions/s)")
+    return m
+
+# %% ../nbs/04_training.ipynb #154e7fa6
+def _demo_smiles() -> dict:
+    "Fingerprints, tokens and batches of the bundled 2,000 SMILES, with their figures."
+    from mrl.chem import featurize
+    from mrl.smiles import RegexVocab, SMILES_CHAR_VOCAB, TextDataset, read_smiles_csv
+    smiles, _ = read_smiles_csv(sample_path('smiles.csv'))
+    t = time.perf_counter(); fp = featurize(smiles, 'ECFP6', progress=False); dt = time.perf_counter() - t
+    print(f"  ECFP6 fingerprints: {fp.X.shape[0]:,} molecules × {fp.X.shape[1]} bits in {dt:.2f} s ({len(smiles)/dt:,.0f}/s), "
+          f"{len(fp.failed_idxs)} failed, {fp.X.sum(1).mean():.1f} bits on per molecule")
+    vocab = RegexVocab(SMILES_CHAR_VOCAB); vocab.update_vocab_from_data(smiles)
+    t = time.perf_counter(); ids, lens = vocab.encode_batch(smiles); dt = time.perf_counter() - t
+    same = sum(a == b for a, b in zip(vocab.decode_batch(ids, lens), smiles))
+    print(f"  SMILES tokens: {len(vocab)} tokens in the vocabulary, e.g. {vocab.tokenize(smiles[0])[:12]}; "
+          f"{len(smiles):,} SMILES encoded in {dt*1e3:.0f} ms; {same:,}/{len(smiles):,} decode back exactly")
+    ds = TextDataset(smiles, vocab)
+    dl = ds.dataloader(bs=64, shuffle=True, device='cpu')
+    x, y = next(iter(dl))
+    rnd = [np.random.default_rng(0).permutation(len(ds))[i:i+64] for i in range(0, len(ds), 64)]
+    pb, pr = padding_fraction(ds.lengths(), dl.batch_sampler), padding_fraction(ds.lengths(), rnd)
+    print(f"  batches: {len(dl)} of 64 SMILES, e.g. inputs {tuple(x.shape)} and next-token targets {tuple(y.shape)}; "
+          f"padding {pb:.1%} with length bucketing against {pr:.1%} in random batches")
+    return {'failed': len(fp.failed_idxs), 'round_trip': same, 'padding': pb}
+
+# %% ../nbs/04_training.ipynb #856c37f4
+@cli_command
+def mrl_demo(
+    n_show:int=6, # held-back questions printed with their answers
+    checkpoint:str=None, # a reader to show instead of the bundled one
+    progress:bool=False, # progress bars
+):
+    "Show mrl on bundled data: the bundled reader answering questions about passages it never saw, and the SMILES pipeline."
+    check_input_file(checkpoint, '--checkpoint'); _check_at_least('n_show', n_show, 0)
+    t0 = time.perf_counter()
+    reader = load_reader(checkpoint, 'cpu')
+    card = reader.meta.get('card', {})
+    print(f"Question answering: the {'bundled ' if checkpoint is None else ''}reader ({card.get('summary', reader.model.config.to_dict())})")
+    _demo_reader(reader, n_show, progress)
+    print("Chemistry: the bundled 2,000 MOSES SMILES")
+    _demo_smiles()
+    print(f"done in {time.perf_counter() - t0:.0f} s")
 
 # %% ../nbs/04_training.ipynb #ae50b62b
 @cli_command
