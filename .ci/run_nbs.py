@@ -18,6 +18,8 @@ def _skip(cell):
 def run(path):
     path = Path(path).resolve()
     nb = read_nb(path)
+    for c in nb.cells:                    # execnb keeps a cell's old outputs when the new run prints nothing: start clean
+        if c.cell_type == 'code': c.outputs, c.execution_count = [], None
     t = time.time()
     os.environ['IN_TEST'] = '1'
     with working_directory(path.parent):
