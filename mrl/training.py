@@ -31,16 +31,17 @@ from .decoder import *
 # %% auto #0
 __all__ = ['FORMULA_STARTS', 'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS', 'SCHEDULES', 'OPTIMIZERS', 'BAD_STREAK',
            'DIVERGENCE_WINDOW', 'DIVERGENCE_FACTOR', 'DIVERGENCE_LOSS', 'META_TYPES', 'MAX_EVAL_CONTEXT',
-           'BUNDLED_READER', 'READER_META', 'SAMPLE_DEMO', 'HELDBACK_SAMPLE', 'exact_match_score', 'f1_score',
-           'metric_max_over_ground_truths', 'squad_metrics', 'squad_references', 'squad_evaluate', 'save_predictions',
-           'load_predictions', 'CheckpointError', 'get_rng_state', 'set_rng_state', 'canonical_json',
-           'nonfinite_tensors', 'Checkpoint', 'save_checkpoint', 'load_checkpoint', 'check_config_dict', 'TrainConfig',
-           'lr_factor', 'dist_info', 'init_distributed', 'TrainingDiverged', 'loss_exploded', 'Learner', 'check_meta',
-           'plot_history', 'read_examples', 'read_questions', 'count_long_contexts', 'glove_checksum',
-           'glove_reference', 'load_reference_glove', 'add_unseen_words', 'Reader', 'checkpoint_model', 'new_reader',
-           'qa_learner', 'data_report', 'bundled_reader_path', 'load_reader', 'predict_qa', 'export_reader', 'Answer',
-           'check_input_file', 'check_writable_folder', 'read_json_option', 'model_config_option', 'mrl_train_qa',
-           'mrl_predict_qa', 'mrl_ask', 'mrl_demo', 'mrl_eval_squad']
+           'BUNDLED_READER', 'READER_META', 'SAMPLE_DEMO', 'PRESETS', 'HELDBACK_SAMPLE', 'exact_match_score',
+           'f1_score', 'metric_max_over_ground_truths', 'squad_metrics', 'squad_references', 'squad_evaluate',
+           'save_predictions', 'load_predictions', 'CheckpointError', 'get_rng_state', 'set_rng_state',
+           'canonical_json', 'nonfinite_tensors', 'Checkpoint', 'save_checkpoint', 'load_checkpoint',
+           'check_config_dict', 'TrainConfig', 'lr_factor', 'dist_info', 'init_distributed', 'TrainingDiverged',
+           'loss_exploded', 'Learner', 'check_meta', 'plot_history', 'read_examples', 'read_questions',
+           'count_long_contexts', 'glove_checksum', 'glove_reference', 'load_reference_glove', 'add_unseen_words',
+           'Reader', 'checkpoint_model', 'new_reader', 'qa_learner', 'data_report', 'bundled_reader_path',
+           'load_reader', 'predict_qa', 'export_reader', 'Answer', 'check_input_file', 'check_writable_folder',
+           'read_json_option', 'model_config_option', 'run_versions', 'mrl_train_qa', 'mrl_predict_qa', 'mrl_ask',
+           'mrl_demo', 'mrl_eval_squad']
 
 # %% ../nbs/04_training.ipynb #7bd297ad
 def exact_match_score(
@@ -776,7 +777,7 @@ def save(self:Learner,
 META_TYPES = {'epoch': int, 'step': int, 'bad_steps': int, 'discarded_steps': int, 'best_f1': float, 'best_epoch': int, 'history': list[dict],
               'losses': list[float], 'train_config': dict, 'world_size': int, 'frozen': list[str], 'model_class': str,
               'model_config': dict|None, 'vocab': dict|None, 'char_vocab': dict|None, 'glove': dict|None,
-              'data': dict|None, 'card': dict} # the metadata fields of a training checkpoint and their types
+              'data': dict|None, 'card': dict, 'versions': dict} # the metadata fields of a training checkpoint and their types
 
 # %% ../nbs/04_training.ipynb #548321ab
 def check_meta(
@@ -1247,7 +1248,7 @@ def predict_qa(
     return reader.predict(examples, bs, device, progress, max_context_len)
 
 # %% ../nbs/04_training.ipynb #2cc84eb5
-READER_META = ('model_class', 'model_config', 'vocab', 'char_vocab', 'glove', 'frozen', 'train_config', 'history', 'best_epoch', 'epoch') # what `export_reader` keeps
+READER_META = ('model_class', 'model_config', 'vocab', 'char_vocab', 'glove', 'frozen', 'train_config', 'history', 'best_epoch', 'epoch', 'versions', 'data') # what `export_reader` keeps
 
 # %% ../nbs/04_training.ipynb #17ce250b
 def export_reader(
@@ -1400,9 +1401,25 @@ def model_config_option(
 SAMPLE_DEMO = {'epochs': 8, 'bs': 32, 'lr': 2e-3, 'cpu_model': {'hidden': 50}} # `mrl_train_qa` without data
 
 # %% ../nbs/04_training.ipynb #0a24b4b2
-def _demo_default(value, name:str, bundled:bool):
-    "`value`, or when not given the bundled-sample demonstration's setting (`SAMPLE_DEMO`) or `TrainConfig`'s default."
-    return value if value is not None else SAMPLE_DEMO[name] if bundled else getattr(TrainConfig, name)
+PRESETS = {
+    'reader': {'train': {'epochs': 12, 'bs': 32, 'lr': 2e-3, 'schedule': 'cosine', 'warmup': 0.05}, 'model': {}},
+    'paper': {'train': {'epochs': 20, 'bs': 64, 'lr': 1e-3, 'schedule': 'none', 'warmup': 0.0},
+              'model': {k: v for k, v in DCNConfig.paper(10).to_dict().items() if k not in ('vocab_size', 'pad_idx', 'char_vocab_size')}},
+} # `mrl_train_qa --preset`: the bundled reader's recipe (DCNConfig's defaults), and the paper's DCN
+
+# %% ../nbs/04_training.ipynb #3eb5f805
+def _default(value, name:str, bundled:bool, preset:str|None):
+    "`value`; when not given: the preset's setting, the bundled-sample demonstration's (`SAMPLE_DEMO`), or `TrainConfig`'s default."
+    if value is not None: return value
+    if preset and name in PRESETS[preset]['train']: return PRESETS[preset]['train'][name]
+    return SAMPLE_DEMO[name] if bundled and name in SAMPLE_DEMO else getattr(TrainConfig, name)
+
+# %% ../nbs/04_training.ipynb #84f996e1
+def run_versions() -> dict:
+    "Versions of what a training run used (recorded in its checkpoints, to reproduce it)."
+    import platform, mrl
+    return {'mrl': mrl.__version__, 'torch': torch.__version__, 'numpy': np.__version__, 'python': platform.python_version(),
+            'platform': platform.platform()}
 
 # %% ../nbs/04_training.ipynb #63be06e1
 def _train_valid_examples(
@@ -1440,14 +1457,15 @@ def mrl_train_qa(
     valid:str=None, # SQuAD JSON file to validate on; default: hold out whole articles of TRAIN
     valid_pct:float=0.2, # without VALID: share of TRAIN's articles held out for validation (at least one; 0: train without validation)
     out:str='runs/qa', # run folder: best.safetensors, last.safetensors, history.json, history.png, predictions.json
-    epochs:int=None, # total epochs; default 20, or 8 on the bundled sample
-    bs:int=None, # batch size per process; default 64, or 32 on the bundled sample
-    lr:float=None, # peak learning rate; default 1e-3, or 2e-3 on the bundled sample
+    preset:str=None, # `reader`: the bundled reader's recipe; `paper`: the paper's DCN; options given explicitly win
+    epochs:int=None, # total epochs; default 20, or 8 on the bundled sample (or the preset's)
+    bs:int=None, # batch size per process; default 64, or 32 on the bundled sample (or the preset's)
+    lr:float=None, # peak learning rate; default 1e-3, or 2e-3 on the bundled sample (or the preset's)
     opt:str='adam', # optimizer: adam or adamw
     wd:float=0.0, # weight decay
     clip:float=5.0, # clip the gradient norm to this (0: off)
-    schedule:str='none', # learning-rate decay after warm-up: none, cosine or linear
-    warmup:float=0.0, # fraction of the steps with a linear learning-rate warm-up
+    schedule:str=None, # learning-rate decay after warm-up: none, cosine or linear; default: none (or the preset's)
+    warmup:float=None, # fraction of the steps with a linear learning-rate warm-up; default: 0 (or the preset's)
     patience:int=0, # early stopping: stop after this many epochs without a better validation F1 (0: off)
     max_bad_steps:int=20, # stop after this many steps rolled back for a NaN/inf loss, gradient or weights
     check_every:int=0, # steps between two checks of the NaN guard (0: every step on a CPU, every 20 on a GPU)
@@ -1464,10 +1482,12 @@ def mrl_train_qa(
 ):
     "Train a Dynamic Coattention Network on SQuAD-format data, print EM/F1 per epoch and keep the best and last checkpoints."
     bundled = train is None
-    config = TrainConfig(epochs=_demo_default(epochs, 'epochs', bundled), bs=_demo_default(bs, 'bs', bundled), lr=_demo_default(lr, 'lr', bundled),
-                         opt=opt, wd=wd, clip=clip, schedule=schedule, warmup=warmup, amp=amp, patience=patience,
-                         max_bad_steps=max_bad_steps, check_every=check_every, seed=seed)
+    if preset is not None and preset not in PRESETS: raise ValueError(f"--preset must be one of {list(PRESETS)}, got {preset!r}")
+    d = lambda v, name: _default(v, name, bundled, preset)
+    config = TrainConfig(epochs=d(epochs, 'epochs'), bs=d(bs, 'bs'), lr=d(lr, 'lr'), opt=opt, wd=wd, clip=clip, schedule=d(schedule, 'schedule'),
+                         warmup=d(warmup, 'warmup'), amp=amp, patience=patience, max_bad_steps=max_bad_steps, check_every=check_every, seed=seed)
     model_config = model_config_option(model_config)
+    if preset is not None: model_config = {**PRESETS[preset]['model'], **(model_config or {})} or None
     if not 0 <= valid_pct < 1: raise ValueError(f"--valid_pct must be in [0, 1), got {valid_pct}")
     for name, v, lo in (('max_context_len', max_context_len, 1), ('num_workers', num_workers, -1), ('threads', threads, 0)): _check_at_least(name, v, lo)
     for option, path in (('--train', train), ('--valid', valid), ('--glove', glove)): check_input_file(path, option)
@@ -1479,6 +1499,8 @@ def mrl_train_qa(
     train_ex, valid_ex, valid_from = _train_valid_examples(train or sample_path('squad-sample.json'), valid, valid_pct, seed)
     if patience and not valid_ex: raise ValueError(f"--patience needs validation data, and there is none ({valid_from}); give --valid FILE or --patience 0")
     learn = qa_learner(train_ex, valid_ex, config, model_config, out, glove, max_context_len, num_workers, resume, dev, progress)
+    learn.extra_meta |= {'versions': run_versions(), 'data': {'train': str(train or 'bundled sample squad-sample.json'), 'validation': valid_from,
+                         'n_train': len(learn.train_dl.dataset), 'n_valid': len(valid_ex), 'articles': sorted({e.title for e in train_ex}), 'preset': preset}}
     if rank == 0: print(f"{data_report(learn)} (validation: {valid_from}); device {dev}; {world} process(es)" + (f"\nmodel: DCNConfig defaults with {model_config}" if model_config else ''))
     learn.fit()
     line = _finish_run(learn, out)
