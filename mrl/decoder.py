@@ -94,11 +94,11 @@ def _chunks(
 def _pool_max(
     z:torch.Tensor, # (..., p, ℓ) piece-major pre-activations of a chunk
     vals:torch.Tensor, # (..., ℓ) where the maxima go
-    won:torch.Tensor, # (..., p, ℓ) bool, where the winners are marked
+    won:torch.Tensor|None, # (..., p, ℓ) bool, where the winners are marked; `None`: not needed (no gradient)
 ):
     "Max over the pool of a chunk into `vals`, and which piece won into `won` (one byte per piece)."
     torch.amax(z, -2, out=vals)
-    torch.eq(z, vals.unsqueeze(-2), out=won)
+    if won is not None: torch.eq(z, vals.unsqueeze(-2), out=won)
 
 # %% ../nbs/03_decoder.ipynb #0e894eb8
 class _TokenTerm(torch.autograd.Function):
@@ -135,15 +135,16 @@ class _TokenMaxout(torch.autograd.Function):
     @staticmethod
     def forward(ctx, tt, token, pe, L, pool, acc):
         n, N, pl = tt.shape; B, l = N // L, pl // pool
-        vals = tt.new_empty(n, B, L, l); won = torch.empty(n, B, L, pool, l, dtype=torch.bool, device=tt.device)
+        need = any(ctx.needs_input_grad)                 # in evaluation nothing needs the winners
+        vals = tt.new_empty(n, B, L, l); won = torch.empty(n, B, L, pool, l, dtype=torch.bool, device=tt.device) if need else None
         chunks = _chunks(B, L * pl * tt.element_size())
         buf = tt.new_empty(chunks[0][1], L, pl)
         tt4 = tt.view(n, B, L, pl)
         for k in range(n):
             for s, e in chunks:
                 z = torch.add(tt4[k, s:e], pe[k, s:e, None], out=buf[:e-s]).view(e-s, L, pool, l)
-                _pool_max(z, vals[k, s:e], won[k, s:e])
-        ctx.save_for_backward(won); ctx.acc = acc
+                _pool_max(z, vals[k, s:e], won[k, s:e] if need else None)
+        if need: ctx.save_for_backward(won); ctx.acc = acc
         return vals
 
     @staticmethod
@@ -166,14 +167,15 @@ class _MaxoutLinear(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, W, b, pool):
         n, N, d = x.shape; pl = W.shape[-1]; l = pl // pool
-        vals = x.new_empty(n, N, l); won = torch.empty(n, N, pool, l, dtype=torch.bool, device=x.device)
+        need = any(ctx.needs_input_grad)
+        vals = x.new_empty(n, N, l); won = torch.empty(n, N, pool, l, dtype=torch.bool, device=x.device) if need else None
         chunks = _chunks(N, pl * x.element_size())
         buf = x.new_empty(chunks[0][1], pl)
         for k in range(n):
             for s, e in chunks:
                 z = torch.addmm(b[k], x[k, s:e], W[k], out=buf[:e-s]).view(e-s, pool, l)
-                _pool_max(z, vals[k, s:e], won[k, s:e])
-        ctx.save_for_backward(x, W, won)
+                _pool_max(z, vals[k, s:e], won[k, s:e] if need else None)
+        if need: ctx.save_for_backward(x, W, won)
         return vals
 
     @staticmethod
