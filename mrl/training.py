@@ -1499,7 +1499,8 @@ def mrl_train_qa(
     train_ex, valid_ex, valid_from = _train_valid_examples(train or sample_path('squad-sample.json'), valid, valid_pct, seed)
     if patience and not valid_ex: raise ValueError(f"--patience needs validation data, and there is none ({valid_from}); give --valid FILE or --patience 0")
     learn = qa_learner(train_ex, valid_ex, config, model_config, out, glove, max_context_len, num_workers, resume, dev, progress)
-    learn.extra_meta |= {'versions': run_versions(), 'data': {'train': str(train or 'bundled sample squad-sample.json'), 'validation': valid_from,
+    learn.extra_meta |= {'versions': run_versions(), 'data': {'train': Path(train).name if train else 'bundled sample squad-sample.json',
+                         'validation': valid_from if not valid else f"from {Path(valid).name}",
                          'n_train': len(learn.train_dl.dataset), 'n_valid': len(valid_ex), 'articles': sorted({e.title for e in train_ex}), 'preset': preset}}
     if rank == 0: print(f"{data_report(learn)} (validation: {valid_from}); device {dev}; {world} process(es)" + (f"\nmodel: DCNConfig defaults with {model_config}" if model_config else ''))
     learn.fit()
