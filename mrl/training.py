@@ -26,6 +26,7 @@ from fastcore.basics import patch
 from .core import *
 from .dataloaders import *
 from .squad import *
+from .coattention import mask_from_lengths
 from .decoder import *
 
 # %% auto #0
@@ -39,9 +40,9 @@ __all__ = ['FORMULA_STARTS', 'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS', 'SCH
            'loss_exploded', 'Learner', 'check_meta', 'plot_history', 'read_examples', 'read_questions',
            'count_long_contexts', 'glove_checksum', 'glove_reference', 'load_reference_glove', 'add_unseen_words',
            'Reader', 'checkpoint_model', 'new_reader', 'qa_learner', 'data_report', 'bundled_reader_path',
-           'load_reader', 'predict_qa', 'export_reader', 'Answer', 'check_input_file', 'check_writable_folder',
-           'read_json_option', 'model_config_option', 'run_versions', 'mrl_train_qa', 'mrl_predict_qa', 'mrl_ask',
-           'mrl_demo', 'mrl_eval_squad']
+           'load_reader', 'predict_qa', 'export_reader', 'Answer', 'Reading', 'check_input_file',
+           'check_writable_folder', 'read_json_option', 'model_config_option', 'run_versions', 'mrl_train_qa',
+           'mrl_predict_qa', 'mrl_ask', 'mrl_demo', 'mrl_eval_squad']
 
 # %% ../nbs/04_training.ipynb #7bd297ad
 def exact_match_score(
@@ -1337,6 +1338,39 @@ def answer(self:Reader,
     "The `Answer` to `question`, found in `context`."
     _check_text(question, 'the question'); _check_text(context, 'the context')
     return self.answer_many([(question, context)], progress=False)[0]
+
+# %% ../nbs/04_training.ipynb #008afc2b
+@dataclass
+class Reading:
+    "How a `Reader` read one question: tokens, coattention weights and every decoder iteration's start/end probabilities."
+    question_tokens:list # the question's tokens
+    context_tokens:list # the passage's tokens
+    attention:torch.Tensor # (m+1, n+1) coattention weights `A^D`: passage positions over question positions, sentinel first
+    start_probs:torch.Tensor # (iterations, m) probability of each passage token being the start, per iteration
+    end_probs:torch.Tensor # (iterations, m) the same for the end
+    answer:Answer # the answer (from the last iteration)
+
+# %% ../nbs/04_training.ipynb #5e6c3a28
+@patch
+def read(self:Reader,
+    question:str, # a question about `context`
+    context:str, # the passage
+) -> Reading:
+    "Answer `question` and return the `Reading`: tokens, coattention weights and each decoder iteration's probabilities."
+    _check_text(question, 'the question'); _check_text(context, 'the context')
+    ex = _as_examples([(question, context)], None)
+    self.add_words_of(ex)
+    m = self.model.eval(); dev = next(m.parameters()).device
+    b = self.dataset(ex).collate_function([self.dataset(ex)[0]]).to(dev)
+    with torch.no_grad():
+        q_mask = mask_from_lengths(b.question_lens, b.question_ids.size(1))
+        xc, xq = m.inputs(b.context_ids, b.question_ids, q_mask, b.context_features, b.question_features, b.context_chars, b.question_chars)
+        U, co = m.encoder(xc, b.context_lens, xq, b.question_lens, return_attention=True)
+        sl, el = m.decoder(U, b.context_lens.to(dev), early_stop=False)
+        s, e = best_span(sl[-1], el[-1], b.context_mask, m.config.max_answer_len)
+    ps, pe = sl[:, 0].softmax(-1).cpu(), el[:, 0].softmax(-1).cpu()
+    s, e = int(s[0]), int(e[0]); a, z = int(b.offsets[0][s, 0]), int(b.offsets[0][e, 1])
+    return Reading(ex[0].question_tokens, ex[0].context_tokens, co.A_D[0].cpu(), ps, pe, Answer(context[a:z], a, z, float(ps[-1, s] * pe[-1, e]), question))
 
 # %% ../nbs/04_training.ipynb #22d3cee4
 def _check_at_least(name:str, value, lo):
