@@ -87,42 +87,58 @@ def remove_stereo(
     return Chem.MolToSmiles(mol)
 
 # %% ../nbs/00a_chem.ipynb #d6105181
-def molwt(m) -> float:
+def molwt(
+    m, # an RDKit molecule or a SMILES string
+) -> float:
     "Exact (monoisotopic) mass of a molecule or SMILES, in daltons, as MRL's `molwt`."
     return rdMolDescriptors.CalcExactMolWt(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #2360bb8d
-def average_molwt(m) -> float:
+def average_molwt(
+    m, # an RDKit molecule or a SMILES string
+) -> float:
     "Average molecular weight (g/mol, standard atomic weights) of a molecule or SMILES."
     return Descriptors.MolWt(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #c94a251d
-def tpsa(m) -> float:
+def tpsa(
+    m, # an RDKit molecule or a SMILES string
+) -> float:
     "Topological polar surface area (Å²) of a molecule or SMILES."
     return rdMolDescriptors.CalcTPSA(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #e0a7aea2
-def rings(m) -> int:
+def rings(
+    m, # an RDKit molecule or a SMILES string
+) -> int:
     "Number of rings (SSSR) of a molecule or SMILES."
     return rdMolDescriptors.CalcNumRings(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #1b71ffb5
-def heavy_atoms(m) -> int:
+def heavy_atoms(
+    m, # an RDKit molecule or a SMILES string
+) -> int:
     "Number of non-hydrogen atoms of a molecule or SMILES."
     return _as_mol(m).GetNumHeavyAtoms()
 
 # %% ../nbs/00a_chem.ipynb #cece31e1
-def hbd(m) -> int:
+def hbd(
+    m, # an RDKit molecule or a SMILES string
+) -> int:
     "Number of hydrogen-bond donors (Lipinski) of a molecule or SMILES."
     return rdMolDescriptors.CalcNumHBD(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #1ccc5fb2
-def hba(m) -> int:
+def hba(
+    m, # an RDKit molecule or a SMILES string
+) -> int:
     "Number of hydrogen-bond acceptors (Lipinski) of a molecule or SMILES."
     return rdMolDescriptors.CalcNumHBA(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #a15856ed
-def logp(m) -> float:
+def logp(
+    m, # an RDKit molecule or a SMILES string
+) -> float:
     "Wildman–Crippen logP of a molecule or SMILES."
     return Crippen.MolLogP(_as_mol(m))
 
@@ -168,22 +184,34 @@ def fingerprint(
     return morgan_generator(radius, nbits, features).GetFingerprintAsNumPy(_as_mol(m)).astype(np.uint8, copy=False)
 
 # %% ../nbs/00a_chem.ipynb #ffba8cac
-def ECFP4(m, nbits:int=2048) -> np.ndarray:
+def ECFP4(
+    m, # an RDKit molecule or a SMILES string
+    nbits:int=2048, # length of the bit vector
+) -> np.ndarray:
     "ECFP4 (Morgan radius 2) bits of a molecule or SMILES."
     return fingerprint(m, 'ECFP4', nbits)
 
 # %% ../nbs/00a_chem.ipynb #a1c968e4
-def ECFP6(m, nbits:int=2048) -> np.ndarray:
+def ECFP6(
+    m, # an RDKit molecule or a SMILES string
+    nbits:int=2048, # length of the bit vector
+) -> np.ndarray:
     "ECFP6 (Morgan radius 3) bits of a molecule or SMILES."
     return fingerprint(m, 'ECFP6', nbits)
 
 # %% ../nbs/00a_chem.ipynb #6b999e06
-def FCFP4(m, nbits:int=2048) -> np.ndarray:
+def FCFP4(
+    m, # an RDKit molecule or a SMILES string
+    nbits:int=2048, # length of the bit vector
+) -> np.ndarray:
     "FCFP4 (feature Morgan radius 2) bits of a molecule or SMILES."
     return fingerprint(m, 'FCFP4', nbits)
 
 # %% ../nbs/00a_chem.ipynb #9ef93104
-def FCFP6(m, nbits:int=2048) -> np.ndarray:
+def FCFP6(
+    m, # an RDKit molecule or a SMILES string
+    nbits:int=2048, # length of the bit vector
+) -> np.ndarray:
     "FCFP6 (feature Morgan radius 3) bits of a molecule or SMILES."
     return fingerprint(m, 'FCFP6', nbits)
 

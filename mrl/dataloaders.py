@@ -65,7 +65,9 @@ class Vocab:
     def __len__(self): return len(self.itos)
     def __repr__(self): return f"{type(self).__name__}({len(self)} tokens: {self.itos[4:14]}{' …' if len(self) > 14 else ''})"
 
-    def tokenize(self, text:str) -> list[str]:
+    def tokenize(self,
+                 text:str, # the text to split
+                ) -> list[str]:
         "Split `text` into tokens (defined by subclasses)."
         raise NotImplementedError(f"{type(self).__name__} does not define `tokenize`")
 
@@ -605,7 +607,10 @@ class BaseDataset(Dataset):
         "Length of every item for bucketing, or `None` (all alike)."
         return None
 
-    def new(self, *args, **kwargs):
+    def new(self,
+            *args, # the new data, as the subclass's `new` takes it
+            **kwargs, # settings to change
+           ):
         "A dataset of the same kind and settings over new data."
         raise NotImplementedError(f"{type(self).__name__} does not define `new`")
 
