@@ -71,11 +71,15 @@ def expect_error(f, *places):
         return ('located error' if all(p in str(e) for p in places) else 'vague error'), msg
     return 'silent wrong', f"accepted: {one_line(repr(res), 80)}"
 
+def worst(outs:list) -> tuple:
+    "The first of several `(outcome, detail)` that is not a located error (else the last): one case, several inputs."
+    return next((o for o in outs if o[0] != 'located error'), outs[-1])
+
 def cli_cmd(tool, *args) -> list:
     "The command line running console command `tool` on this checkout (its installed script, else through `run_command`)."
     script = BIN/tool
     if script.exists(): return [sys.executable, str(script), *map(str, args)]
-    return [sys.executable, '-c', f"import sys; from mrl.training import run_command, {tool}; sys.exit(run_command({tool}, sys.argv[1:]))", *map(str, args)]
+    return [sys.executable, '-c', f"import sys; from mrl.core import run_command; from mrl.training import {tool}; sys.exit(run_command({tool}, sys.argv[1:]))", *map(str, args)]
 
 def run_cli(tool, *args, timeout=240, cwd=None):
     "`(returncode, stdout, stderr)` of a console command run as a subprocess on this checkout."
@@ -94,11 +98,12 @@ def classify_cli(rc, out, err, tool, *places, ok=None):
     return ('silent wrong' if rc == 0 else 'vague error'), f"exit {rc}: {one_line(last or out.strip()[-200:])}"
 
 def run_inproc(tool, *args):
-    "`(returncode, stdout, stderr)` of a console command of mrl.training run in this process."
+    "`(returncode, stdout, stderr)` of a console command of mrl.training run in this process (through `mrl.core.run_command`)."
     import mrl.training as T
+    from mrl.core import run_command
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try: rc = T.run_command(getattr(T, tool), [str(a) for a in args])
+        try: rc = run_command(getattr(T, tool), [str(a) for a in args])
         except Exception: traceback.print_exc(); rc = 1
     return rc, out.getvalue(), err.getvalue()
 
@@ -184,7 +189,7 @@ MESSY = squad([{'id': 'ok', 'question': 'Where?', 'answers': [{'text': 'France',
 @case(3, "mrl_predict_qa: questions with bad or missing answers")
 def _():
     p = write_json('messy.json', MESSY); ck = trained_run()/'best.safetensors'
-    rc, o, e = run_inproc('mrl_predict_qa', ck, p, '--out', W/'messy.csv', '--no-progress')
+    rc, o, e = run_inproc('mrl_predict_qa', p, '--checkpoint', ck, '--out', W/'messy.csv', '--no-progress')
     def ok(o, e):
         from mrl.training import load_predictions
         got = load_predictions(W/'messy.csv')
@@ -195,7 +200,7 @@ def _():
 def _():
     words = ' '.join(f'w{i}' for i in range(10_050))
     p = write_json('long.json', squad([{'id': 'long', 'question': 'Which word?', 'answers': [{'text': 'w3', 'answer_start': words.index('w3 ')}]}], context=words))
-    rc, o, e = run_inproc('mrl_predict_qa', trained_run()/'best.safetensors', p, '--out', W/'long.json.out.json', '--no-progress')
+    rc, o, e = run_inproc('mrl_predict_qa', p, '--checkpoint', trained_run()/'best.safetensors', '--out', W/'long.json.out.json', '--no-progress')
     ok = lambda o, e: ('counted skip', one_line(o.strip().splitlines()[0])) if '10,000 tokens' in o else ('silent wrong', 'the cut is not reported: ' + one_line(o))
     return classify_cli(rc, o, e, 'mrl_predict_qa', ok=ok)
 
@@ -397,7 +402,7 @@ def _():
     outs = [classify_cli(*run_inproc('mrl_eval_squad', ref, write_json('pl.json', ['Paris'])), 'mrl_eval_squad', 'pl.json'),
             classify_cli(*run_inproc('mrl_eval_squad', ref, write_json('pn.json', {'a': 3})), 'mrl_eval_squad', "'a'"),
             classify_cli(*run_inproc('mrl_eval_squad', ref, write_json('p3.csv', None, b'Id,Answer\na,b,c\n')), 'mrl_eval_squad', 'line 2')]
-    return next((o for o in outs if o[0] != 'located error'), outs[-1])
+    return worst(outs)
 
 @case(6, "mrl_eval_squad (subprocess): a top-level list, exit status and no traceback")
 def _():
@@ -411,18 +416,115 @@ def _():
     ok = r.returncode == 2 and 'Traceback' in r.stderr and r.stderr.strip().splitlines()[-1].startswith('mrl_eval_squad: error:')
     return ('handled correctly', 'traceback, then the error line; exit 2') if ok else ('silent wrong', f"exit {r.returncode}: {one_line(r.stderr[-200:])}")
 
-@case(6, "mrl_predict_qa: missing checkpoint / checkpoint is a folder / --out .txt")
+@case(6, "mrl_predict_qa DATA: --checkpoint missing / a folder / --out .txt / no question / DATA missing")
 def _():
     p = write_json('messy.json', MESSY); ck = trained_run()/'best.safetensors'
-    outs = [classify_cli(*run_inproc('mrl_predict_qa', W/'nope.safetensors', p), 'mrl_predict_qa', 'nope.safetensors'),
-            classify_cli(*run_inproc('mrl_predict_qa', W, p), 'mrl_predict_qa', 'folder'),
-            classify_cli(*run_inproc('mrl_predict_qa', ck, p, '--out', W/'x.txt'), 'mrl_predict_qa', '.txt'),
-            classify_cli(*run_inproc('mrl_predict_qa', ck, write_json('nq.json', {'data': []}), '--out', W/'x.json'), 'mrl_predict_qa', 'no question')]
-    return next((o for o in outs if o[0] != 'located error'), outs[-1])
+    outs = [classify_cli(*run_inproc('mrl_predict_qa', p, '--checkpoint', W/'nope.safetensors'), 'mrl_predict_qa', '--checkpoint', 'nope.safetensors'),
+            classify_cli(*run_inproc('mrl_predict_qa', p, '--checkpoint', W), 'mrl_predict_qa', '--checkpoint', 'folder'),
+            classify_cli(*run_inproc('mrl_predict_qa', p, '--checkpoint', ck, '--out', W/'x.txt'), 'mrl_predict_qa', '--out', '.txt'),
+            classify_cli(*run_inproc('mrl_predict_qa', write_json('nq.json', {'data': []}), '--checkpoint', ck, '--out', W/'x.json'), 'mrl_predict_qa', 'nq.json', 'no question'),
+            classify_cli(*run_inproc('mrl_predict_qa', W/'nope.json', '--checkpoint', ck, '--out', W/'x.json'), 'mrl_predict_qa', 'DATA', 'nope.json')]
+    return worst(outs)
 
-@case(6, "mrl_demo --kind ECFP8 (subprocess)")
+@case(6, "mrl_predict_qa CHECKPOINT DATA (the order before DATA came first)")
 def _():
-    return classify_cli(*run_cli('mrl_demo', '--kind', 'ECFP8', timeout=120), 'mrl_demo', 'ECFP8')
+    p = write_json('messy.json', MESSY); ck = trained_run()/'best.safetensors'
+    return classify_cli(*run_inproc('mrl_predict_qa', ck, p, '--out', W/'old_order.json'), 'mrl_predict_qa', 'messy.json')
+
+@case(6, "mrl_predict_qa CHECKPOINT --checkpoint CHECKPOINT (a checkpoint given as DATA)")
+def _():
+    ck = trained_run()/'best.safetensors'
+    return classify_cli(*run_inproc('mrl_predict_qa', ck, '--checkpoint', ck, '--out', W/'ck_as_data.json'), 'mrl_predict_qa', 'best.safetensors')
+
+def _bundled_reader_absent() -> bool:
+    from mrl.core import DATA_DIR
+    from mrl.training import BUNDLED_READER
+    return not (DATA_DIR/BUNDLED_READER).exists()
+
+@case(6, "mrl_predict_qa DATA without --checkpoint (default: the bundled reader)")
+def _():
+    p = write_json('one_q.json', squad([{'id': 'a', 'question': 'Where?', 'answers': [{'text': 'France', 'answer_start': 12}]}]))
+    r = classify_cli(*run_inproc('mrl_predict_qa', p, '--out', W/'bundled.json', '--no-progress'), 'mrl_predict_qa', 'bundled reader',
+                     ok=lambda o, e: ('handled correctly', one_line(o.strip().splitlines()[0])))
+    return (r[0], ('(no bundled reader in this checkout) ' if _bundled_reader_absent() else '') + r[1])
+
+@case(6, "mrl_demo --n_show -1 (subprocess)")
+def _():
+    return classify_cli(*run_cli('mrl_demo', '--n_show', -1, timeout=120), 'mrl_demo', '--n_show', '-1')
+
+@case(6, "mrl_demo --checkpoint missing / a folder / a text file")
+def _():
+    (W/'text.safetensors').write_text('hello')
+    return worst([classify_cli(*run_inproc('mrl_demo', '--checkpoint', W/'nope.safetensors'), 'mrl_demo', '--checkpoint', 'nope.safetensors'),
+                  classify_cli(*run_inproc('mrl_demo', '--checkpoint', W), 'mrl_demo', '--checkpoint', 'folder'),
+                  classify_cli(*run_inproc('mrl_demo', '--checkpoint', W/'text.safetensors'), 'mrl_demo', 'text.safetensors')])
+
+def tiny_reader_path() -> Path:
+    "A slim copy (`export_reader`) of the tiny run's best checkpoint: the reader of the `mrl_ask` and `Reader` cases."
+    if 'reader' not in _TRAINED:
+        from mrl.training import export_reader
+        _TRAINED['reader'] = export_reader(trained_run()/'best.safetensors', W/'reader.safetensors')
+    return _TRAINED['reader']
+
+ASK_CONTEXT = 'Paris is in France.'
+LONG_CONTEXT = ' '.join(f'w{i}' for i in range(10_050)) + ' Paris'   # 10,051 tokens: 'Paris' lies beyond the 10,000 searched
+def _ask_files() -> dict:
+    "The context files of the `mrl_ask` cases."
+    files = {'latin1.txt': 'Paris est en Fran\xe7e.'.encode('latin-1'), 'empty.txt': b'', 'blank.txt': b' \n\t \n',
+             'bom.txt': b'\xef\xbb\xbf' + ASK_CONTEXT.encode(), 'ctx.txt': ASK_CONTEXT.encode(), 'long.txt': LONG_CONTEXT.encode()}
+    for name, raw in files.items(): (W/name).write_bytes(raw)
+    (W/'text.safetensors').write_text('hello')
+    return {k: W/k for k in files}
+
+ASK_CASES = [("an empty question", lambda f: ['', '--context', ASK_CONTEXT], ['QUESTION', 'empty']),
+             ("a question of spaces", lambda f: ['  \t', '--context', ASK_CONTEXT], ['QUESTION', 'empty']),
+             ("neither --context nor --context_file", lambda f: ['Where?'], ['--context', '--context_file']),
+             ("both --context and --context_file", lambda f: ['Where?', '--context', ASK_CONTEXT, '--context_file', f['ctx.txt']], ['--context', '--context_file']),
+             ("--context ''", lambda f: ['Where?', '--context', ''], ['--context', 'empty']),
+             ("--context_file missing", lambda f: ['Where?', '--context_file', W/'nope.txt'], ['--context_file', 'nope.txt']),
+             ("--context_file a folder", lambda f: ['Where?', '--context_file', W], ['--context_file', 'folder']),
+             ("--context_file in Latin-1", lambda f: ['Where?', '--context_file', f['latin1.txt']], ['latin1.txt', 'UTF-8', 'byte']),
+             ("--context_file empty", lambda f: ['Where?', '--context_file', f['empty.txt']], ['empty.txt', 'empty']),
+             ("--context_file of blank lines", lambda f: ['Where?', '--context_file', f['blank.txt']], ['blank.txt', 'empty']),
+             ("--checkpoint missing", lambda f: ['Where?', '--context', ASK_CONTEXT, '--checkpoint', W/'nope.safetensors'], ['--checkpoint', 'nope.safetensors']),
+             ("--checkpoint a folder", lambda f: ['Where?', '--context', ASK_CONTEXT, '--checkpoint', W], ['--checkpoint', 'folder']),
+             ("--checkpoint a text file", lambda f: ['Where?', '--context', ASK_CONTEXT, '--checkpoint', W/'text.safetensors'], ['text.safetensors']),
+             ("--device gpu0", lambda f: ['Where?', '--context', ASK_CONTEXT, '--device', 'gpu0'], ['gpu0'])]
+for _name, _args, _places in ASK_CASES:
+    def _mk(args=_args, places=_places):
+        def f():
+            a = args(_ask_files())
+            extra = [] if '--checkpoint' in a else ['--checkpoint', tiny_reader_path()]
+            return classify_cli(*run_inproc('mrl_ask', *a, *extra), 'mrl_ask', *places)
+        return f
+    case(6, f"mrl_ask: {_name}")(_mk())
+
+def _ask_answer(o, e, context):
+    "`handled correctly` when `mrl_ask` printed an answer whose characters are its text in `context`."
+    import re
+    m = re.match(r'(.*)\t\(score [0-9.]+, characters (\d+)–(\d+)\)$', o.rstrip('\n'), re.S)
+    if not m: return 'silent wrong', f"unexpected output: {one_line(o)}"
+    text, a, z = m[1], int(m[2]), int(m[3])
+    return ('handled correctly', one_line(o)) if context[a:z] == text else ('silent wrong', f"characters {a}–{z} are {context[a:z]!r}, not {text!r}")
+
+@case(6, "mrl_ask: --context_file with a UTF-8 BOM (offsets in the text without it)")
+def _():
+    f = _ask_files()
+    rc, o, e = run_inproc('mrl_ask', 'Where is Paris?', '--context_file', f['bom.txt'], '--checkpoint', tiny_reader_path())
+    return classify_cli(rc, o, e, 'mrl_ask', ok=lambda o, e: _ask_answer(o, e, ASK_CONTEXT))
+
+@case(6, "mrl_ask: a context of 10,051 tokens (searched up to 10,000)")
+def _():
+    f = _ask_files()
+    rc, o, e = run_inproc('mrl_ask', 'Where?', '--context_file', f['long.txt'], '--checkpoint', tiny_reader_path())
+    ok = lambda o, e: ('counted skip', one_line(e.strip() or o)) if '10,000' in o + e else ('silent wrong', 'the cut is not reported: ' + one_line(o))
+    return classify_cli(rc, o, e, 'mrl_ask', ok=ok)
+
+@case(6, "mrl_ask without --checkpoint (default: the bundled reader)")
+def _():
+    r = classify_cli(*run_inproc('mrl_ask', 'Where?', '--context', ASK_CONTEXT), 'mrl_ask', 'bundled reader',
+                     ok=lambda o, e: _ask_answer(o, e, ASK_CONTEXT))
+    return (r[0], ('(no bundled reader in this checkout) ' if _bundled_reader_absent() else '') + r[1])
 
 # ------------------------------------------------------------------------------------------ group 7: one JSON reader
 def _variants():
@@ -437,7 +539,7 @@ for _v in ('BOM', 'gzip named .json', 'plain named .json.gz'):
             rc, o, e = run_inproc('mrl_eval_squad', p, preds)
             r = classify_cli(rc, o, e, 'mrl_eval_squad', ok=lambda o, e: ('handled correctly', o.strip()) if json.loads(o)['f1'] == 100 else ('silent wrong', o))
             if r[0] != 'handled correctly': return r
-            rc, o, e = run_inproc('mrl_predict_qa', trained_run()/'best.safetensors', p, '--out', W/'pv.json', '--no-progress')
+            rc, o, e = run_inproc('mrl_predict_qa', p, '--checkpoint', trained_run()/'best.safetensors', '--out', W/'pv.json', '--no-progress')
             return classify_cli(rc, o, e, 'mrl_predict_qa', ok=lambda o, e: ('handled correctly', 'evaluated and predicted') if o.startswith('1 predictions') else ('silent wrong', o))
         return f
     case(7, f"a SQuAD file with {_v}: eval and predict")(_mk())
@@ -542,6 +644,71 @@ def _():
     with mock.patch.object(T, 'atomic_write', side_effect=lambda p, d: calls.append(Path(p).name)):
         T.plot_history([{'epoch': 1, 'f1': 1., 'exact_match': 1.}], [2., 1.], W/'h.png')
     return ('handled correctly', 'through atomic_write') if calls == ['h.png'] else ('silent wrong', f"written directly ({calls})")
+
+# ------------------------------------------------------------------------------- group 0: the Python API of the reader
+def tiny_reader():
+    "The tiny reader (`load_reader` of `tiny_reader_path()`), loaded once."
+    if 'reader_obj' not in _TRAINED:
+        from mrl.training import load_reader
+        _TRAINED['reader_obj'] = load_reader(tiny_reader_path(), 'cpu')
+    return _TRAINED['reader_obj']
+
+C = ASK_CONTEXT
+READER_CASES = [("Reader.answer(3, context)", lambda r: r.answer(3, C), ['question', 'int']),
+                ("Reader.answer('', context)", lambda r: r.answer('', C), ['question', 'empty']),
+                ("Reader.answer(question, '  ')", lambda r: r.answer('Where?', '  '), ['context', 'empty']),
+                ("Reader.answer(question, None)", lambda r: r.answer('Where?', None), ['context', 'NoneType']),
+                ("Reader.answer(question, b'bytes')", lambda r: r.answer('Where?', C.encode()), ['context', 'bytes']),
+                ("Reader.answer_many: 2 questions, 1 context", lambda r: r.answer_many(['Where?', 'What?'], [C], progress=False), ['2 questions', '1 context']),
+                ("Reader.answer_many: 1 question, 2 contexts", lambda r: r.answer_many(['Where?'], [C, C], progress=False), ['1 question', '2 contexts']),
+                ("Reader.answer_many: a triple, not a pair", lambda r: r.answer_many([('Where?', C, 'x')], progress=False), ['questions[0]', 'pair']),
+                ("Reader.answer_many: questions and no context", lambda r: r.answer_many(['Where?'], progress=False), ['questions[0]', 'pair']),
+                ("Reader.answer_many: one pair not in a list", lambda r: r.answer_many(('Where?', C), progress=False), ['questions[0]', 'pair']),
+                ("Reader.answer_many: a pair (3, context)", lambda r: r.answer_many([(3, C)], progress=False), ['question 0', 'int']),
+                ("Reader.answer_many: a pair (question, None)", lambda r: r.answer_many([('Where?', None)], progress=False), ['context 0', 'NoneType']),
+                ("Reader.answer_many: contexts not strings", lambda r: r.answer_many(['Where?', 'What?'], [C, 5], progress=False), ['context 1', 'int']),
+                ("Reader.answer_many: a dict of questions", lambda r: r.answer_many({'Where?': C}, progress=False), ['dict']),
+                ("Reader.answer_many(bs=0)", lambda r: r.answer_many([('Where?', C)], bs=0, progress=False), ['bs'])]
+for _name, _f, _places in READER_CASES:
+    case(0, _name)(lambda f=_f, places=_places: expect_error(lambda: f(tiny_reader()), *places))
+
+@case(0, "Reader.answer_many of a SQuAD file that does not exist (str / Path)")
+def _():
+    outs = []
+    for src in (str(W/'absent.json'), W/'absent.json'):
+        r = expect_error(lambda: tiny_reader().answer_many(src, progress=False), 'absent.json')
+        if r[0] == 'located error' and not any(w in r[1].lower() for w in ('no such', 'not found', 'does not exist')): r = ('vague error', r[1])
+        outs.append(r)
+    return worst(outs)
+
+@case(0, "Reader.answer_many([]) (no question)")
+def _():
+    got = tiny_reader().answer_many([], C, progress=False)
+    return ('handled correctly', 'no answers') if got == [] else ('silent wrong', repr(got)[:80])
+
+@case(0, "Reader.answer_many of a SQuAD file whose answers are bad or missing")
+def _():
+    p = write_json('messy.json', MESSY)
+    got = tiny_reader().answer_many(p, progress=False)
+    return ('handled correctly', f"{len(got)} of 5 answered") if sorted(got) == sorted(['ok', 'empty', 'absent', 'typed', 'none']) else ('silent wrong', f"answered {sorted(got)}")
+
+@case(0, "Reader.answer: a context of 10,051 tokens (searched up to 10,000)")
+def _():
+    err = io.StringIO()
+    with warnings.catch_warnings(record=True) as w, contextlib.redirect_stderr(err):
+        warnings.simplefilter('always'); a = tiny_reader().answer('Where?', LONG_CONTEXT)
+    said = [str(x.message) for x in w] + [err.getvalue()]
+    return ('counted skip', one_line(' '.join(said))) if any('10,000' in m or '10000' in m for m in said) else ('silent wrong', f"answer {a.text!r} at {a.start}; the cut is not reported")
+
+@case(0, "load_reader: missing file / a folder / a text file / a foreign safetensors file")
+def _():
+    from safetensors.torch import save_file
+    from mrl.training import load_reader
+    (W/'text.safetensors').write_text('hello'); save_file({'w': torch.zeros(2)}, W/'foreign.safetensors')
+    return worst([expect_error(lambda: load_reader(W/'nope.safetensors', 'cpu'), 'nope.safetensors'),
+                  expect_error(lambda: load_reader(W, 'cpu'), str(W)),
+                  expect_error(lambda: load_reader(W/'text.safetensors', 'cpu'), 'text.safetensors'),
+                  expect_error(lambda: load_reader(W/'foreign.safetensors', 'cpu'), 'foreign.safetensors')])
 
 # ------------------------------------------------------------------------------- group 0: cases the notebooks test
 def _nb_cases():
