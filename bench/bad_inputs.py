@@ -14,7 +14,11 @@ Outcomes:
 Targets: 0 tracebacks from user input, 0 silent wrong results, no checkpoint holds non-finite weights, kill -9 loses
 at most the epoch in progress (then --resume reproduces the uninterrupted run exactly).
 Cases of the SMILES and vocabulary groups (4, 9) and of the SQuAD reader exercise mrl.chem, mrl.smiles,
-mrl.dataloaders and mrl.squad as they are in this checkout.
+mrl.dataloaders and mrl.squad as they are in this checkout. Cases tagged [cN] are case N of the SMILES/vocabulary case
+list of items 4 and 9 (group 4 also holds its SMILES dataset and loader cases); group 6 covers every console command
+(mrl_train_qa, mrl_predict_qa DATA --checkpoint CK, mrl_eval_squad, mrl_ask, mrl_demo); group 0 holds the cases the
+notebooks test, among them the reader's Python API (`load_reader`, `Reader.answer`, `Reader.answer_many`), on a tiny
+reader trained here and slimmed with `export_reader`.
 
 Usage: python bench/bad_inputs.py [--group N ...] [--keep DIR] [--verbose]
 """
@@ -71,11 +75,15 @@ def expect_error(f, *places):
         return ('located error' if all(p in str(e) for p in places) else 'vague error'), msg
     return 'silent wrong', f"accepted: {one_line(repr(res), 80)}"
 
+def worst(outs:list) -> tuple:
+    "The first of several `(outcome, detail)` that is not a located error (else the last): one case, several inputs."
+    return next((o for o in outs if o[0] != 'located error'), outs[-1])
+
 def cli_cmd(tool, *args) -> list:
     "The command line running console command `tool` on this checkout (its installed script, else through `run_command`)."
     script = BIN/tool
     if script.exists(): return [sys.executable, str(script), *map(str, args)]
-    return [sys.executable, '-c', f"import sys; from mrl.training import run_command, {tool}; sys.exit(run_command({tool}, sys.argv[1:]))", *map(str, args)]
+    return [sys.executable, '-c', f"import sys; from mrl.core import run_command; from mrl.training import {tool}; sys.exit(run_command({tool}, sys.argv[1:]))", *map(str, args)]
 
 def run_cli(tool, *args, timeout=240, cwd=None):
     "`(returncode, stdout, stderr)` of a console command run as a subprocess on this checkout."
@@ -94,11 +102,12 @@ def classify_cli(rc, out, err, tool, *places, ok=None):
     return ('silent wrong' if rc == 0 else 'vague error'), f"exit {rc}: {one_line(last or out.strip()[-200:])}"
 
 def run_inproc(tool, *args):
-    "`(returncode, stdout, stderr)` of a console command of mrl.training run in this process."
+    "`(returncode, stdout, stderr)` of a console command of mrl.training run in this process (through `mrl.core.run_command`)."
     import mrl.training as T
+    from mrl.core import run_command
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try: rc = T.run_command(getattr(T, tool), [str(a) for a in args])
+        try: rc = run_command(getattr(T, tool), [str(a) for a in args])
         except Exception: traceback.print_exc(); rc = 1
     return rc, out.getvalue(), err.getvalue()
 
@@ -184,7 +193,7 @@ MESSY = squad([{'id': 'ok', 'question': 'Where?', 'answers': [{'text': 'France',
 @case(3, "mrl_predict_qa: questions with bad or missing answers")
 def _():
     p = write_json('messy.json', MESSY); ck = trained_run()/'best.safetensors'
-    rc, o, e = run_inproc('mrl_predict_qa', ck, p, '--out', W/'messy.csv', '--no-progress')
+    rc, o, e = run_inproc('mrl_predict_qa', p, '--checkpoint', ck, '--out', W/'messy.csv', '--no-progress')
     def ok(o, e):
         from mrl.training import load_predictions
         got = load_predictions(W/'messy.csv')
@@ -195,7 +204,7 @@ def _():
 def _():
     words = ' '.join(f'w{i}' for i in range(10_050))
     p = write_json('long.json', squad([{'id': 'long', 'question': 'Which word?', 'answers': [{'text': 'w3', 'answer_start': words.index('w3 ')}]}], context=words))
-    rc, o, e = run_inproc('mrl_predict_qa', trained_run()/'best.safetensors', p, '--out', W/'long.json.out.json', '--no-progress')
+    rc, o, e = run_inproc('mrl_predict_qa', p, '--checkpoint', trained_run()/'best.safetensors', '--out', W/'long.json.out.json', '--no-progress')
     ok = lambda o, e: ('counted skip', one_line(o.strip().splitlines()[0])) if '10,000 tokens' in o else ('silent wrong', 'the cut is not reported: ' + one_line(o))
     return classify_cli(rc, o, e, 'mrl_predict_qa', ok=ok)
 
@@ -224,57 +233,206 @@ def _():
     return ('handled correctly', f"{len(toks)} tokens; '日本' -> {sp}") if sp is not None and len(toks) > 1 else ('silent wrong', f"{len(toks)} token(s): {toks[:3]}; '日本' -> {sp}")
 
 # -------------------------------------------------------------------------------------------------- group 4: SMILES
-@case(4, "featurize(['CCO c1ccccc1']) (whitespace inside a SMILES)")
-def _():
+# [cN]: case N of the SMILES/vocabulary case list of issue 14 items 4 and 9 (1-25: SMILES and CSV input, 26-46: vocabulary
+# files, 47-59: SMILES datasets and loaders); the notebooks 00a_chem, 01_dataloaders and 01a_smiles test each one too.
+MOLS = ['CCO', 'c1ccccc1', 'Cc1ccccc1', 'CCc1ccccc1', 'C1CCCCC1', 'OC1CCCCC1', 'c1ccncc1', 'Cc1ccncc1', 'CCN', 'CCCC', 'O=C=O',
+        'CC(=O)O', 'c1ccc2ccccc2c1', 'Oc1ccc2ccccc2c1', 'C1CCNCC1', 'CC1CCNCC1', 'c1ccoc1', 'c1ccsc1', 'CCOC', 'CNC']
+
+def _rv():
+    from mrl.smiles import RegexVocab, SMILES_CHAR_VOCAB
+    return RegexVocab(SMILES_CHAR_VOCAB)
+
+def expect_error_at(f, where, *places):
+    "`expect_error`, and `silent wrong` when the message names a line other than `where` (a wrong place misleads)."
+    r = expect_error(f, where, *places)
+    return ('silent wrong', 'wrong line: ' + r[1]) if r[0] == 'vague error' and 'line' in r[1] and where not in r[1] else r
+
+def _featurized(smiles, failed):
+    "`counted skip` when `featurize(smiles)` lists exactly the inputs at `failed` as failed and fingerprints the rest."
     from mrl.chem import featurize
-    r = featurize(['CCO c1ccccc1', 'CCO'], progress=False)
-    return ('counted skip', f"failed {r.failed_idxs}") if list(r.failed_idxs) == [0] else ('silent wrong', f"featurized as valid: failed={list(r.failed_idxs)}")
+    r = featurize(smiles, progress=False)
+    ok = list(r.failed_idxs) == failed and r.failed_smiles == [smiles[i] for i in failed] and r.X.shape[0] == len(smiles) - len(failed)
+    return ('counted skip', f"failed_idxs {list(r.failed_idxs)}, {r.X.shape[0]} fingerprinted") if ok else ('silent wrong', f"failed_idxs {list(r.failed_idxs)}, {r.X.shape[0]} rows")
 
-@case(4, "molwt('CCO c1ccccc1')")
-def _():
-    from mrl.chem import molwt
-    return expect_error(lambda: molwt('CCO c1ccccc1'), 'CCO c1ccccc1')
+@case(4, "[c1] featurize(['CCO c1ccccc1']) (whitespace inside a SMILES)")
+def _(): return _featurized(['CCO c1ccccc1'], [0])
+@case(4, "[c2] featurize(['CC\\tO', 'CCO']) (a tab inside a SMILES)")
+def _(): return _featurized(['CC\tO', 'CCO'], [0])
+@case(4, "[c3] featurize(['CCO', None, 3.5])")
+def _(): return _featurized(['CCO', None, 3.5], [1, 2])
 
-@case(4, "featurize('CCO') (one string)")
+@case(4, "[c4] featurize('CCO') (one string)")
 def _():
     from mrl.chem import featurize
     try: r = featurize('CCO', progress=False)
     except (ValueError, TypeError) as e: return ('located error', str(e)) if 'string' in str(e) else ('vague error', str(e))
-    return ('handled correctly', f"{r.X.shape[0]} molecule") if r.X.shape[0] == 1 else ('silent wrong', f"{r.X.shape[0]} molecules")
+    return ('handled correctly', f"one molecule: X {r.X.shape}") if r.X.shape == (1, 2048) else ('silent wrong', f"X {r.X.shape}")
 
-@case(4, "featurize(nbits=0)")
+@case(4, "[c5] featurize(['CCO'], nbits=0 / -5 / 2.5 / True)")
 def _():
     from mrl.chem import featurize
-    return expect_error(lambda: featurize(['CCO'], nbits=0, progress=False), 'nbits')
+    return worst([expect_error(lambda v=v: featurize(['CCO'], nbits=v, progress=False), 'nbits', f'got {v!r}') for v in (0, -5, 2.5, True)])
+@case(4, "[c6] featurize(['CCO'], chunksize=0)")
+def _():
+    from mrl.chem import featurize
+    return expect_error(lambda: featurize(['CCO'], chunksize=0, progress=False), 'chunksize', 'got 0')
+@case(4, "[c7] featurize(['CCO'], n_workers=-3)")
+def _():
+    from mrl.chem import featurize
+    return expect_error(lambda: featurize(['CCO'], n_workers=-3, progress=False), 'n_workers', 'got -3')
+@case(4, "[c8] featurize(['CCO'], kind='ECFP8')")
+def _():
+    from mrl.chem import featurize
+    return expect_error(lambda: featurize(['CCO'], kind='ECFP8', progress=False), "'ECFP8'", 'ECFP6')
+@case(4, "[c9] featurize(5) (not a list)")
+def _():
+    from mrl.chem import featurize
+    return expect_error(lambda: featurize(5, progress=False), 'list of SMILES', 'int 5')
+@case(4, "[c10] ECFP4('CCO', nbits=0); morgan_generator(-1)")
+def _():
+    from mrl.chem import ECFP4, morgan_generator
+    return worst([expect_error(lambda: ECFP4('CCO', nbits=0), 'nbits', 'got 0'), expect_error(lambda: morgan_generator(-1), 'radius', 'got -1')])
+@case(4, "[c11] tpsa / molwt / ECFP6 of 'CCO c1ccccc1'")
+def _():
+    from mrl.chem import tpsa, molwt, ECFP6
+    return worst([expect_error(lambda f=f: f('CCO c1ccccc1'), "'CCO c1ccccc1'", 'whitespace') for f in (tpsa, molwt, ECFP6)])
 
-def _smiles_csv(name, raw):
-    p = W/name; p.write_bytes(raw); return p
+@case(4, "[c12] split_by_scaffold(['CCO', 'C1CC', 'CCO x'], 0.3)")
+def _():
+    from mrl.chem import split_by_scaffold
+    sp = split_by_scaffold(['CCO', 'C1CC', 'CCO x'], 0.3)
+    parts = sorted(np.concatenate([sp.train_idxs, sp.valid_idxs, sp.test_idxs]).tolist())
+    ok = parts == [0] and sp.failed_idxs == [1, 2] and sp.failed_smiles == ['C1CC', 'CCO x']
+    return ('counted skip' if ok else 'silent wrong'), f"parts hold {parts}; {sp!r}"
+@case(4, "[c13] split_by_scaffold(smiles, 1.2) / (smiles, 0.6, 0.5)")
+def _():
+    from mrl.chem import split_by_scaffold
+    return worst([expect_error(lambda: split_by_scaffold(MOLS, 1.2), 'percent_valid', '1.2'),
+                  expect_error(lambda: split_by_scaffold(MOLS, 0.6, 0.5), 'percent_valid + percent_test', 'below 1')])
 
-@case(4, "read_smiles_csv: empty SMILES after a blank and a quoted multi-line row (line 6)")
+def _csv(name, raw):
+    "A CSV file of the read_smiles_csv cases."
+    p = W/name; p.write_bytes(raw.encode() if isinstance(raw, str) else raw); return p
+
+def _read_csv(name, raw, **kw):
+    from mrl.smiles import read_smiles_csv
+    p = _csv(name, raw); return lambda: read_smiles_csv(p, **kw)
+
+@case(4, "[c14] read_smiles_csv: 'high' in y after a blank line and a two-line quoted field (line 7)")
+def _(): return expect_error_at(_read_csv('c14.csv', 'SMILES,name,y\nCC,ethane,1\n\nCO,"methanol,\nwood alcohol",2\nCCO,ethanol,3\nCCN,ethylamine,high\n', y_cols='y'),
+                                'line 7', 'c14.csv', "column 'y'", 'not a number', "'high'")
+@case(4, "[c15] read_smiles_csv: an empty y after two blank lines (line 5)")
+def _(): return expect_error_at(_read_csv('c15.csv', 'SMILES,y\nCC,1\n\n\nCO,\n', y_cols='y'), 'line 5', 'c15.csv', "column 'y'", 'no value')
+@case(4, "[c16] read_smiles_csv: y values inf and 1e99 (too large for float32)")
+def _(): return expect_error_at(_read_csv('c16.csv', 'SMILES,y\nCC,inf\nCO,1e99\n', y_cols='y'), 'lines [2, 3]', 'c16.csv', "column 'y'", 'float32')
+@case(4, "[c17] read_smiles_csv: an empty file")
+def _(): return expect_error(_read_csv('c17.csv', b''), 'c17.csv', 'empty')
+@case(4, "[c18] read_smiles_csv: the header only")
+def _(): return expect_error(_read_csv('c18.csv', 'SMILES,y\n', y_cols='y'), 'c18.csv', 'no rows')
+@case(4, "[c19] read_smiles_csv: Latin-1 text")
+def _(): return expect_error_at(_read_csv('c19.csv', 'SMILES,name\nCC,éthane\n'.encode('latin-1')), 'line 2', 'c19.csv', 'UTF-8', 'column 4')
+@case(4, "[c20] read_smiles_csv: a ragged row (3 fields, line 3)")
+def _(): return expect_error_at(_read_csv('c20.csv', 'SMILES,y\nCC,1\nCO,2,3\n'), 'line 3', 'c20.csv', 'well-formed')
+@case(4, "[c21] read_smiles_csv: a truncated gzip file")
+def _(): return expect_error(_read_csv('c21.csv.gz', gzip.compress(b'SMILES\nCC\n')[:15]), 'c21.csv.gz', 'gzip')
+@case(4, "[c22] read_smiles_csv: no SMILES column (smi)")
+def _(): return expect_error(_read_csv('c22.csv', 'smi\nCC\n'), 'c22.csv', "['SMILES']", "['smi']")
+@case(4, "[c23] read_smiles_csv: an empty SMILES cell (line 3)")
+def _(): return expect_error_at(_read_csv('c23.csv', 'SMILES,y\nCC,1\n,2\nCO,3', y_cols='y'), 'line 3', 'c23.csv', 'empty SMILES')
+
+@case(4, "read_smiles_csv: an empty SMILES after a blank and a quoted multi-line row (line 6)")
+def _(): return expect_error_at(_read_csv('lines.csv', b'SMILES,y\nCCO,1\n\n"CC\nO",2\n,3\n', y_cols='y'), 'line 6', 'lines.csv')
+
+@case(4, "[c24] read_smiles_csv: a SMILES cell 'NA' (kept as text, then fails in featurize)")
+def _():
+    from mrl.chem import featurize
+    smiles, _ = _read_csv('c24.csv', 'SMILES\nCC\nNA\n')()
+    r = featurize(smiles, progress=False)
+    ok = smiles == ['CC', 'NA'] and r.failed_idxs == [1]
+    return ('handled correctly' if ok else 'silent wrong'), f"read {smiles}; featurize failed_idxs {r.failed_idxs}"
+@case(4, "[c25] read_smiles_csv: a folder / a missing file")
 def _():
     from mrl.smiles import read_smiles_csv
-    p = _smiles_csv('lines.csv', b'SMILES,y\nCCO,1\n\n"CC\nO",2\n,3\n')
-    r = expect_error(lambda: read_smiles_csv(p, y_cols='y'), 'lines.csv', 'line')
-    if r[0] == 'located error' and not ('[6' in r[1] or 'line 6' in r[1]): return 'silent wrong', 'wrong line number: ' + r[1]
-    return r
+    (W/'c25').mkdir(exist_ok=True)
+    return worst([expect_error(lambda: read_smiles_csv(W/'c25'), 'c25', 'directory'), expect_error(lambda: read_smiles_csv(W/'c25.csv'), 'c25.csv', 'No such')])
 
-@case(4, "read_smiles_csv: non-numeric target column")
+@case(4, "[c47] TextDataset(['CC', None], vocab)")
 def _():
-    from mrl.smiles import read_smiles_csv
-    p = _smiles_csv('nonnum.csv', b'SMILES,y\nCCO,1\nCC,high\n')
-    return expect_error(lambda: read_smiles_csv(p, y_cols='y'), 'nonnum.csv', '3')
-
-@case(4, "read_smiles_csv: empty file")
+    from mrl.smiles import TextDataset
+    return expect_error(lambda: TextDataset(['CC', None], _rv()), 'index 1', 'None')
+@case(4, "[c48] TextDataset.new(['CC', '', 'CO', '']) (empty SMILES kept as bos eos, counted)")
 def _():
-    from mrl.smiles import read_smiles_csv
-    p = _smiles_csv('empty.csv', b'')
-    return expect_error(lambda: read_smiles_csv(p), 'empty.csv')
-
-@case(4, "read_smiles_csv: Latin-1 text")
+    from mrl.smiles import TextDataset
+    ds = TextDataset(MOLS, _rv()).new(['CC', '', 'CO', ''])
+    ok = ds[1].tolist() == [0, 1] and ds.empty_idxs == [1, 3] and '2 empty' in repr(ds)
+    return ('handled correctly' if ok else 'silent wrong'), f"item 1 {ds[1].tolist()}, empty_idxs {ds.empty_idxs}; {ds!r}"
+@case(4, "[c49] TextDataset(['CCO', 'C1CC'], augment=True)[1] (does not parse)")
 def _():
-    from mrl.smiles import read_smiles_csv
-    p = _smiles_csv('latin1.csv', 'SMILES,name\nCCO,éthanol\n'.encode('latin-1'))
-    return expect_error(lambda: read_smiles_csv(p), 'latin1.csv', 'line 2')
+    from mrl.smiles import TextDataset
+    rv = _rv()
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always'); ds = TextDataset(['CCO', 'C1CC'], rv, augment=True, seed=0); x = ds[1]
+    said = [str(m.message) for m in w]
+    ok = x.tolist() == rv.encode('C1CC') and ds.n_unaugmented == 1 and len(said) == 1 and '1' in said[0] and 'C1CC' in said[0]
+    return ('counted skip' if ok else 'silent wrong'), f"n_unaugmented {ds.n_unaugmented}; warnings {said}"
+@case(4, "[c50] TextPredictionDataset y: 'high' / None / NaN / 2 SMILES, 1 value")
+def _():
+    from mrl.smiles import TextPredictionDataset
+    rv = _rv(); two = MOLS[:2]
+    return worst([expect_error(lambda: TextPredictionDataset(two, [1., 'high'], rv), 'index 1', "'high'"),
+                  expect_error(lambda: TextPredictionDataset(two, [1., None], rv), 'index 1', 'None'),
+                  expect_error(lambda: TextPredictionDataset(two, [1., float('nan')], rv), 'indices [1]', 'NaN'),
+                  expect_error(lambda: TextPredictionDataset(two, [1.], rv), '2 SMILES but 1')])
+@case(4, "[c51] dataloader(sampler=..., shuffle=True) / (sampler=..., num_replicas=2)")
+def _():
+    from mrl.smiles import TextDataset
+    ds = TextDataset(MOLS, _rv())
+    return worst([expect_error(lambda: ds.dataloader(8, sampler=range(len(ds)), shuffle=True), 'sampler', 'shuffle=True'),
+                  expect_error(lambda: ds.dataloader(8, sampler=range(len(ds)), num_replicas=2), 'sampler', 'num_replicas=2')])
+@case(4, "[c52] TextPredictionDataset(... + ['C1CC']).split_by_scaffold(0.1, 0.1)")
+def _():
+    from mrl.smiles import TextPredictionDataset
+    smiles = MOLS + ['C1CC']; n = len(smiles)
+    ds = TextPredictionDataset(smiles, np.arange(n, dtype=np.float32), _rv())
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always'); parts = ds.split_by_scaffold(0.1, 0.1)
+    held = sorted(s for p in parts for s in p.smiles)
+    said = ' '.join(str(m.message) for m in w)
+    ok = held == sorted(MOLS) and f'indices [{n-1}]' in said and 'C1CC' in said
+    return ('counted skip' if ok else 'silent wrong'), f"{[len(p) for p in parts]} in the parts; {one_line(said, 90)}"
+@case(4, "[c53] SelfiesVocab.encode_batch(['CC', 'C1CC'])")
+def _():
+    from mrl.smiles import SelfiesVocab, SELFIES_VOCAB
+    return expect_error(lambda: SelfiesVocab(SELFIES_VOCAB).encode_batch(['CC', 'C1CC']), 'index 1', "'C1CC'")
+@case(4, "[c54] tokenize_by_kmer('ACGT', 0) / KmerVocab(DNA_TRIMERS, 0)")
+def _():
+    from mrl.smiles import tokenize_by_kmer, KmerVocab, DNA_TRIMERS
+    return worst([expect_error(lambda: tokenize_by_kmer('ACGT', 0), 'kmer', 'got 0'), expect_error(lambda: KmerVocab(DNA_TRIMERS, 0), 'kmer', 'got 0')])
+@case(4, "[c55] KmerVocab(DNA_TRIMERS, 3).encode_batch(['ACG', None])")
+def _():
+    from mrl.smiles import KmerVocab, DNA_TRIMERS
+    return expect_error(lambda: KmerVocab(DNA_TRIMERS, 3).encode_batch(['ACG', None]), 'index 1', 'None')
+@case(4, "[c56] pad_vocab(['C'], 0)")
+def _():
+    from mrl.smiles import pad_vocab
+    return expect_error(lambda: pad_vocab(['C'], 0), 'multiple', 'got 0')
+@case(4, "[c57] Vocab('CNO') / Vocab(prefunc='lower') / FuncVocab(tok_func='split') / CharacterReplaceVocab(replace_dict=['Br'])")
+def _():
+    from mrl.dataloaders import Vocab
+    from mrl.smiles import FuncVocab, CharacterReplaceVocab
+    return worst([expect_error(lambda: Vocab('CNO'), 'itos', "'CNO'"), expect_error(lambda: Vocab(['C'], prefunc='lower'), 'prefunc', "'lower'"),
+                  expect_error(lambda: FuncVocab(['A'], 'split'), 'tok_func', "'split'"), expect_error(lambda: CharacterReplaceVocab(['C'], ['Br']), 'replace_dict', 'list')])
+@case(4, "[c58] check_texts(None) / encode_batch(None)")
+def _():
+    from mrl.dataloaders import check_texts
+    return worst([expect_error(lambda: check_texts(None), 'list', 'NoneType'), expect_error(lambda: _rv().encode_batch(None), 'list', 'NoneType')])
+@case(4, "[c59] vocabulary grown after the dataset was built (ids re-encoded)")
+def _():
+    from mrl.smiles import CharacterVocab, TextDataset
+    v = CharacterVocab(['C']); ds = TextDataset(MOLS, v); stale = ds[5].tolist()
+    v.update_vocab_from_data(MOLS)
+    ok = ds[5].tolist() == v.encode(MOLS[5]) and v.unk_idx not in ds[5].tolist()
+    return ('handled correctly' if ok else 'silent wrong'), f"{MOLS[5]!r}: {stale} before, {ds[5].tolist()} after update_vocab_from_data"
 
 # ---------------------------------------------------------------------------------------- group 5: checkpoints
 def _ck_bytes():
@@ -286,15 +444,15 @@ def _tamper(name, old, new):
 
 @case(5, "checkpoint: a vocabulary token edited in the header")
 def _():
-    from mrl.training import load_qa_model
+    from mrl.training import load_reader
     raw = _ck_bytes(); i = raw.index(b'itos'); j = raw.index(b'the', i)
     p = W/'vocab_edit.safetensors'; p.write_bytes(raw[:j] + b'tha' + raw[j+3:])
-    return expect_error(lambda: load_qa_model(p, 'cpu'), 'vocab_edit.safetensors', 'digest')
+    return expect_error(lambda: load_reader(p, 'cpu'), 'vocab_edit.safetensors', 'digest')
 
 @case(5, "checkpoint: model configuration edited in the header (iterations 4 -> 3)")
 def _():
-    from mrl.training import load_qa_model
-    return expect_error(lambda: load_qa_model(_tamper('cfg_edit.safetensors', b'"iterations\\":4', b'"iterations\\":3'), 'cpu'), 'cfg_edit.safetensors', 'digest')
+    from mrl.training import load_reader
+    return expect_error(lambda: load_reader(_tamper('cfg_edit.safetensors', b'"iterations\\":4', b'"iterations\\":3'), 'cpu'), 'cfg_edit.safetensors', 'digest')
 
 def _forge(name, edit):
     "A checkpoint edited with its digest recomputed (a forger's work): field checks must still name the field."
@@ -306,13 +464,13 @@ def _forge(name, edit):
 
 @case(5, "checkpoint (digest recomputed): model_config.hidden = '8'")
 def _():
-    from mrl.training import load_qa_model
-    return expect_error(lambda: load_qa_model(_forge('forge1.safetensors', lambda h: h['meta']['model_config'].update(hidden='8')), 'cpu'), 'meta.model_config', 'hidden')
+    from mrl.training import load_reader
+    return expect_error(lambda: load_reader(_forge('forge1.safetensors', lambda h: h['meta']['model_config'].update(hidden='8')), 'cpu'), 'meta.model_config', 'hidden')
 
 @case(5, "checkpoint (digest recomputed): vocabulary without 'itos'")
 def _():
-    from mrl.training import load_qa_model
-    return expect_error(lambda: load_qa_model(_forge('forge2.safetensors', lambda h: h['meta']['vocab'].pop('itos')), 'cpu'), 'meta.vocab', 'itos')
+    from mrl.training import load_reader
+    return expect_error(lambda: load_reader(_forge('forge2.safetensors', lambda h: h['meta']['vocab'].pop('itos')), 'cpu'), 'meta.vocab', 'itos')
 
 @case(5, "checkpoint (digest recomputed): epoch = 'two', then --resume")
 def _():
@@ -345,13 +503,13 @@ def _():
 
 @case(5, "checkpoint of the first layout (digest over tensors only)")
 def _():
-    from mrl.training import load_qa_model
+    from mrl.training import load_reader
     import mrl.training as T
     from safetensors.torch import save_file
     raw, tensors = T._read_safetensors(trained_run()/'last.safetensors'); h = json.loads(raw); h.pop('sha256'); h['format'] = 'mrl-checkpoint/1'
     h['sha256'] = T._digest(tensors, None); save_file(tensors, W/'v1.safetensors', metadata={'mrl': json.dumps(h)})
     with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter('always'); load_qa_model(W/'v1.safetensors', 'cpu')
+        warnings.simplefilter('always'); load_reader(W/'v1.safetensors', 'cpu')
     return ('handled correctly', 'read with a warning: ' + one_line(w[0].message, 70)) if w else ('silent wrong', 'no warning')
 
 # ----------------------------------------------------------------------------------------------- group 6: command line
@@ -397,7 +555,7 @@ def _():
     outs = [classify_cli(*run_inproc('mrl_eval_squad', ref, write_json('pl.json', ['Paris'])), 'mrl_eval_squad', 'pl.json'),
             classify_cli(*run_inproc('mrl_eval_squad', ref, write_json('pn.json', {'a': 3})), 'mrl_eval_squad', "'a'"),
             classify_cli(*run_inproc('mrl_eval_squad', ref, write_json('p3.csv', None, b'Id,Answer\na,b,c\n')), 'mrl_eval_squad', 'line 2')]
-    return next((o for o in outs if o[0] != 'located error'), outs[-1])
+    return worst(outs)
 
 @case(6, "mrl_eval_squad (subprocess): a top-level list, exit status and no traceback")
 def _():
@@ -411,18 +569,115 @@ def _():
     ok = r.returncode == 2 and 'Traceback' in r.stderr and r.stderr.strip().splitlines()[-1].startswith('mrl_eval_squad: error:')
     return ('handled correctly', 'traceback, then the error line; exit 2') if ok else ('silent wrong', f"exit {r.returncode}: {one_line(r.stderr[-200:])}")
 
-@case(6, "mrl_predict_qa: missing checkpoint / checkpoint is a folder / --out .txt")
+@case(6, "mrl_predict_qa DATA: --checkpoint missing / a folder / --out .txt / no question / DATA missing")
 def _():
     p = write_json('messy.json', MESSY); ck = trained_run()/'best.safetensors'
-    outs = [classify_cli(*run_inproc('mrl_predict_qa', W/'nope.safetensors', p), 'mrl_predict_qa', 'nope.safetensors'),
-            classify_cli(*run_inproc('mrl_predict_qa', W, p), 'mrl_predict_qa', 'folder'),
-            classify_cli(*run_inproc('mrl_predict_qa', ck, p, '--out', W/'x.txt'), 'mrl_predict_qa', '.txt'),
-            classify_cli(*run_inproc('mrl_predict_qa', ck, write_json('nq.json', {'data': []}), '--out', W/'x.json'), 'mrl_predict_qa', 'no question')]
-    return next((o for o in outs if o[0] != 'located error'), outs[-1])
+    outs = [classify_cli(*run_inproc('mrl_predict_qa', p, '--checkpoint', W/'nope.safetensors'), 'mrl_predict_qa', '--checkpoint', 'nope.safetensors'),
+            classify_cli(*run_inproc('mrl_predict_qa', p, '--checkpoint', W), 'mrl_predict_qa', '--checkpoint', 'folder'),
+            classify_cli(*run_inproc('mrl_predict_qa', p, '--checkpoint', ck, '--out', W/'x.txt'), 'mrl_predict_qa', '--out', '.txt'),
+            classify_cli(*run_inproc('mrl_predict_qa', write_json('nq.json', {'data': []}), '--checkpoint', ck, '--out', W/'x.json'), 'mrl_predict_qa', 'nq.json', 'no question'),
+            classify_cli(*run_inproc('mrl_predict_qa', W/'nope.json', '--checkpoint', ck, '--out', W/'x.json'), 'mrl_predict_qa', 'DATA', 'nope.json')]
+    return worst(outs)
 
-@case(6, "mrl_demo --kind ECFP8 (subprocess)")
+@case(6, "mrl_predict_qa CHECKPOINT DATA (the order before DATA came first)")
 def _():
-    return classify_cli(*run_cli('mrl_demo', '--kind', 'ECFP8', timeout=120), 'mrl_demo', 'ECFP8')
+    p = write_json('messy.json', MESSY); ck = trained_run()/'best.safetensors'
+    return classify_cli(*run_inproc('mrl_predict_qa', ck, p, '--out', W/'old_order.json'), 'mrl_predict_qa', 'messy.json')
+
+@case(6, "mrl_predict_qa CHECKPOINT --checkpoint CHECKPOINT (a checkpoint given as DATA)")
+def _():
+    ck = trained_run()/'best.safetensors'
+    return classify_cli(*run_inproc('mrl_predict_qa', ck, '--checkpoint', ck, '--out', W/'ck_as_data.json'), 'mrl_predict_qa', 'best.safetensors')
+
+def _bundled_reader_absent() -> bool:
+    from mrl.core import DATA_DIR
+    from mrl.training import BUNDLED_READER
+    return not (DATA_DIR/BUNDLED_READER).exists()
+
+@case(6, "mrl_predict_qa DATA without --checkpoint (default: the bundled reader)")
+def _():
+    p = write_json('one_q.json', squad([{'id': 'a', 'question': 'Where?', 'answers': [{'text': 'France', 'answer_start': 12}]}]))
+    r = classify_cli(*run_inproc('mrl_predict_qa', p, '--out', W/'bundled.json', '--no-progress'), 'mrl_predict_qa', 'bundled reader',
+                     ok=lambda o, e: ('handled correctly', one_line(o.strip().splitlines()[0])))
+    return (r[0], ('(no bundled reader in this checkout) ' if _bundled_reader_absent() else '') + r[1])
+
+@case(6, "mrl_demo --n_show -1 (subprocess)")
+def _():
+    return classify_cli(*run_cli('mrl_demo', '--n_show', -1, timeout=120), 'mrl_demo', '--n_show', '-1')
+
+@case(6, "mrl_demo --checkpoint missing / a folder / a text file")
+def _():
+    (W/'text.safetensors').write_text('hello')
+    return worst([classify_cli(*run_inproc('mrl_demo', '--checkpoint', W/'nope.safetensors'), 'mrl_demo', '--checkpoint', 'nope.safetensors'),
+                  classify_cli(*run_inproc('mrl_demo', '--checkpoint', W), 'mrl_demo', '--checkpoint', 'folder'),
+                  classify_cli(*run_inproc('mrl_demo', '--checkpoint', W/'text.safetensors'), 'mrl_demo', 'text.safetensors')])
+
+def tiny_reader_path() -> Path:
+    "A slim copy (`export_reader`) of the tiny run's best checkpoint: the reader of the `mrl_ask` and `Reader` cases."
+    if 'reader' not in _TRAINED:
+        from mrl.training import export_reader
+        _TRAINED['reader'] = export_reader(trained_run()/'best.safetensors', W/'reader.safetensors')
+    return _TRAINED['reader']
+
+ASK_CONTEXT = 'Paris is in France.'
+LONG_CONTEXT = ' '.join(f'w{i}' for i in range(10_050)) + ' Paris'   # 10,051 tokens: 'Paris' lies beyond the 10,000 searched
+def _ask_files() -> dict:
+    "The context files of the `mrl_ask` cases."
+    files = {'latin1.txt': 'Paris est en Fran\xe7e.'.encode('latin-1'), 'empty.txt': b'', 'blank.txt': b' \n\t \n',
+             'bom.txt': b'\xef\xbb\xbf' + ASK_CONTEXT.encode(), 'ctx.txt': ASK_CONTEXT.encode(), 'long.txt': LONG_CONTEXT.encode()}
+    for name, raw in files.items(): (W/name).write_bytes(raw)
+    (W/'text.safetensors').write_text('hello')
+    return {k: W/k for k in files}
+
+ASK_CASES = [("an empty question", lambda f: ['', '--context', ASK_CONTEXT], ['QUESTION', 'empty']),
+             ("a question of spaces", lambda f: ['  \t', '--context', ASK_CONTEXT], ['QUESTION', 'empty']),
+             ("neither --context nor --context_file", lambda f: ['Where?'], ['--context', '--context_file']),
+             ("both --context and --context_file", lambda f: ['Where?', '--context', ASK_CONTEXT, '--context_file', f['ctx.txt']], ['--context', '--context_file']),
+             ("--context ''", lambda f: ['Where?', '--context', ''], ['--context', 'empty']),
+             ("--context_file missing", lambda f: ['Where?', '--context_file', W/'nope.txt'], ['--context_file', 'nope.txt']),
+             ("--context_file a folder", lambda f: ['Where?', '--context_file', W], ['--context_file', 'folder']),
+             ("--context_file in Latin-1", lambda f: ['Where?', '--context_file', f['latin1.txt']], ['latin1.txt', 'UTF-8', 'byte']),
+             ("--context_file empty", lambda f: ['Where?', '--context_file', f['empty.txt']], ['empty.txt', 'empty']),
+             ("--context_file of blank lines", lambda f: ['Where?', '--context_file', f['blank.txt']], ['blank.txt', 'empty']),
+             ("--checkpoint missing", lambda f: ['Where?', '--context', ASK_CONTEXT, '--checkpoint', W/'nope.safetensors'], ['--checkpoint', 'nope.safetensors']),
+             ("--checkpoint a folder", lambda f: ['Where?', '--context', ASK_CONTEXT, '--checkpoint', W], ['--checkpoint', 'folder']),
+             ("--checkpoint a text file", lambda f: ['Where?', '--context', ASK_CONTEXT, '--checkpoint', W/'text.safetensors'], ['text.safetensors']),
+             ("--device gpu0", lambda f: ['Where?', '--context', ASK_CONTEXT, '--device', 'gpu0'], ['gpu0'])]
+for _name, _args, _places in ASK_CASES:
+    def _mk(args=_args, places=_places):
+        def f():
+            a = args(_ask_files())
+            extra = [] if '--checkpoint' in a else ['--checkpoint', tiny_reader_path()]
+            return classify_cli(*run_inproc('mrl_ask', *a, *extra), 'mrl_ask', *places)
+        return f
+    case(6, f"mrl_ask: {_name}")(_mk())
+
+def _ask_answer(o, e, context):
+    "`handled correctly` when `mrl_ask` printed an answer whose characters are its text in `context`."
+    import re
+    m = re.match(r'(.*)\t\(score [0-9.]+, characters (\d+)–(\d+)\)$', o.rstrip('\n'), re.S)
+    if not m: return 'silent wrong', f"unexpected output: {one_line(o)}"
+    text, a, z = m[1], int(m[2]), int(m[3])
+    return ('handled correctly', one_line(o)) if context[a:z] == text else ('silent wrong', f"characters {a}–{z} are {context[a:z]!r}, not {text!r}")
+
+@case(6, "mrl_ask: --context_file with a UTF-8 BOM (offsets in the text without it)")
+def _():
+    f = _ask_files()
+    rc, o, e = run_inproc('mrl_ask', 'Where is Paris?', '--context_file', f['bom.txt'], '--checkpoint', tiny_reader_path())
+    return classify_cli(rc, o, e, 'mrl_ask', ok=lambda o, e: _ask_answer(o, e, ASK_CONTEXT))
+
+@case(6, "mrl_ask: a context of 10,051 tokens (searched up to 10,000)")
+def _():
+    f = _ask_files()
+    rc, o, e = run_inproc('mrl_ask', 'Where?', '--context_file', f['long.txt'], '--checkpoint', tiny_reader_path())
+    ok = lambda o, e: ('counted skip', one_line(e.strip() or o)) if '10,000' in o + e else ('silent wrong', 'the cut is not reported: ' + one_line(o))
+    return classify_cli(rc, o, e, 'mrl_ask', ok=ok)
+
+@case(6, "mrl_ask without --checkpoint (default: the bundled reader)")
+def _():
+    r = classify_cli(*run_inproc('mrl_ask', 'Where?', '--context', ASK_CONTEXT), 'mrl_ask', 'bundled reader',
+                     ok=lambda o, e: _ask_answer(o, e, ASK_CONTEXT))
+    return (r[0], ('(no bundled reader in this checkout) ' if _bundled_reader_absent() else '') + r[1])
 
 # ------------------------------------------------------------------------------------------ group 7: one JSON reader
 def _variants():
@@ -437,7 +692,7 @@ for _v in ('BOM', 'gzip named .json', 'plain named .json.gz'):
             rc, o, e = run_inproc('mrl_eval_squad', p, preds)
             r = classify_cli(rc, o, e, 'mrl_eval_squad', ok=lambda o, e: ('handled correctly', o.strip()) if json.loads(o)['f1'] == 100 else ('silent wrong', o))
             if r[0] != 'handled correctly': return r
-            rc, o, e = run_inproc('mrl_predict_qa', trained_run()/'best.safetensors', p, '--out', W/'pv.json', '--no-progress')
+            rc, o, e = run_inproc('mrl_predict_qa', p, '--checkpoint', trained_run()/'best.safetensors', '--out', W/'pv.json', '--no-progress')
             return classify_cli(rc, o, e, 'mrl_predict_qa', ok=lambda o, e: ('handled correctly', 'evaluated and predicted') if o.startswith('1 predictions') else ('silent wrong', o))
         return f
     case(7, f"a SQuAD file with {_v}: eval and predict")(_mk())
@@ -482,34 +737,103 @@ def _():
     return ('handled correctly', 'exact') if not bad else ('silent wrong', f"changed: {bad}")
 
 # ---------------------------------------------------------------------------------------------- group 9: vocabulary JSON
-def _vocab_file(name, edit=None):
-    "A RegexVocab JSON file, after `edit(dict)`."
+def _vocab_file(name, edit=None, vocab=None):
+    "A vocabulary JSON file (a RegexVocab unless `vocab` is given), after `edit(dict)`."
     from mrl.smiles import RegexVocab
-    d = RegexVocab(['C', 'O', 'a']).to_json()
+    d = (vocab or RegexVocab(['C', 'O', 'a'])).to_json()
     if edit: edit(d)
     return write_json(name, d)
 
-@case(9, "RegexVocab JSON with a catastrophic pattern '(a+)+$' (subprocess, 20 s limit)")
+@case(9, "[c26] vocabulary JSON: a RegexVocab with a catastrophic pattern '(a+)+$' (subprocess, 20 s limit)")
 def _():
-    p = _vocab_file('redos.json', lambda d: d['config'].update(pattern='(a+)+$'))             # a valid file otherwise
-    code = f"from mrl.smiles import RegexVocab\nv = RegexVocab.load({str(p)!r})\nprint(len(v.tokenize('a' * 32 + 'b')))"
+    p = _vocab_file('c26.json', lambda d: d['config'].update(pattern='(a+)+$'))             # a valid file otherwise
+    code = (f"import json\nfrom mrl.dataloaders import Vocab\np = {str(p)!r}\n"
+            "try: v = Vocab.load(p); r = ['accepted', len(v.tokenize('a' * 32 + 'b'))]\n"
+            "except ValueError as e: r = ['refused', str(e), type(Vocab.load(p, trusted=True)).__name__]\n"
+            "print(json.dumps(r))")
     try: r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=20, env=ENV)
     except subprocess.TimeoutExpired: return 'hang', 'tokenizing 33 characters took over 20 s'
-    if r.returncode == 0: return 'silent wrong', 'pattern accepted'
-    last = r.stderr.strip().splitlines()[-1]
-    if 'Traceback' in r.stderr and 'redos.json' not in last: return 'traceback', last
-    return ('located error' if 'pattern' in last else 'vague error'), last
+    if r.returncode != 0: return 'traceback', r.stderr.strip().splitlines()[-1]
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    if res[0] == 'accepted': return 'silent wrong', 'pattern accepted'
+    ok = p.name in res[1] and 'config.pattern' in res[1] and 'trusted=True' in res[1] and res[2] == 'RegexVocab'
+    return ('located error' if ok else 'vague error'), f"{res[1]}; with trusted=True: a {res[2]}"
 
-for _name, _edit, _place in [("no 'itos'", lambda d: d.pop('itos'), 'itos'), ("'itos' a string", lambda d: d.update(itos='CO'), 'itos'),
-                             ("'config' a list", lambda d: d.update(config=['x']), 'config'), ("unknown class", lambda d: d.update({'class': 'Nope'}), 'Nope'),
-                             ("a number among the tokens", lambda d: d.update(itos=['C', 3]), 'string')]:
-    def _mk(edit=_edit, place=_place, name=_name):
-        def f():
-            from mrl.dataloaders import Vocab
-            p = _vocab_file(f'voc_{abs(hash(name))}.json', edit)
-            return expect_error(lambda: Vocab.load(p), p.name, place)
-        return f
-    case(9, f"vocabulary JSON: {_name}")(_mk())
+def _vocab_error(name, edit, *places, vocab=None, load=None, trusted=False):
+    "`expect_error` of loading the vocabulary file `name` made by `_vocab_file` (with `load`, default `Vocab.load`)."
+    from mrl.dataloaders import Vocab
+    p = _vocab_file(name, edit, vocab)
+    return expect_error(lambda: (load or Vocab.load)(p, trusted=trusted), p.name, *places)
+
+def _set(*path_value):
+    "An edit of a vocabulary dict: set the value at a key path, e.g. `_set('config', 'strict', 'yes')`."
+    *keys, last, value = path_value
+    def edit(d):
+        for k in keys: d = d[k]
+        d[last] = value
+    return edit
+
+VOCAB_CASES = [("[c27] a pattern that does not compile, trusted=True", dict(edit=_set('config', 'pattern', '(a'), trusted=True), ['config.pattern', 'not a valid regular expression']),
+               ("[c28] pattern 5", dict(edit=_set('config', 'pattern', 5)), ['config.pattern', 'must be a string']),
+               ("[c29] strict 'yes'", dict(edit=_set('config', 'strict', 'yes')), ['config.strict', "'yes'"]),
+               ("[c30] no 'itos'", dict(edit=lambda d: d.pop('itos')), ['"itos"', 'missing']),
+               ("[c31] 'itos' a string", dict(edit=_set('itos', 'abc')), ['"itos"', 'list', 'str']),
+               ("[c32] a number among the tokens", dict(edit=lambda d: d['itos'].append(7)), ['"itos"[7]', 'string', '7']),
+               ("[c33] 'itos' without the special tokens first", dict(edit=lambda d: d.update(itos=d['itos'][4:] + d['itos'][:4])), ['"itos"', 'vocabulary order']),
+               ("[c33] 'itos' with a duplicate", dict(edit=lambda d: d['itos'].append('C')), ['"itos"', 'vocabulary order']),
+               ("[c34] 'config' a list", dict(edit=_set('config', [1])), ['"config"', 'object', 'list']),
+               ("[c35] unknown config key 'lowercase'", dict(edit=_set('config', {'lowercase': True})), ["['lowercase']", 'known']),
+               ("[c36] prefunc 3", dict(edit=_set('config', 'prefunc', 3)), ['config.prefunc', 'module:name', '3']),
+               ("[c37] prefunc 'os:system'", dict(edit=_set('config', 'prefunc', 'os:system')), ['config.prefunc', "'os:system'", 'trusted=True']),
+               ("[c38] prefunc 'mrl.core:nothing'", dict(edit=_set('config', 'prefunc', 'mrl.core:nothing')), ['config.prefunc', "'mrl.core:nothing'"]),
+               ("[c39] class 5", dict(edit=_set('class', 5)), ['"class"', 'string']),
+               ("[c39] unknown class 'NoSuchVocab'", dict(edit=_set('class', 'NoSuchVocab')), ["'NoSuchVocab'", 'known']),
+               ("[c40] version 2", dict(edit=_set('version', 2)), ['"version"', '2']),
+               ("[c41] no 'format'", dict(edit=lambda d: d.pop('format')), ['not an mrl vocabulary file'])]
+for _k, (_name, _kw, _places) in enumerate(VOCAB_CASES):
+    def _mk(kw=_kw, places=_places, k=_k):
+        return lambda: _vocab_error(f"voc_{k}.json", kw['edit'], *places, trusted=kw.get('trusted', False))
+    _tag, _what = _name.split('] ', 1)
+    case(9, f"{_tag}] vocabulary JSON: {_what}")(_mk())
+
+@case(9, "[c37] vocabulary JSON: prefunc 'this:s' (a module outside mrl: not imported)")
+def _():
+    before = 'this' in sys.modules
+    r = _vocab_error('c37b.json', _set('config', 'prefunc', 'this:s'), 'config.prefunc', 'trusted=True')
+    return ('silent wrong', f"module 'this' imported; {r[1]}") if 'this' in sys.modules and not before else r
+
+@case(9, "[c42] vocabulary JSON: a CharacterReplaceVocab with replace_dict {'Br': 7}")
+def _():
+    from mrl.smiles import CharacterReplaceVocab
+    return _vocab_error('c42.json', _set('config', 'replace_dict', {'Br': 7}), 'CharacterReplaceVocab', 'replace_dict', vocab=CharacterReplaceVocab(['C'], {'Br': 'R'}))
+
+@case(9, "[c43] vocabulary JSON: a RegexVocab file loaded with CharacterVocab.load")
+def _():
+    from mrl.smiles import CharacterVocab
+    return _vocab_error('c43.json', None, 'RegexVocab', 'CharacterVocab', load=CharacterVocab.load)
+
+def _hf_file(name, vocab, edit):
+    "A Hugging Face tokenizers file of `vocab` (written by `to_hf_tokenizer`), after `edit(dict)`."
+    p = W/name; vocab.to_hf_tokenizer(p); d = json.loads(p.read_text()); edit(d); return write_json(name, d)
+
+@case(9, "[c44] Hugging Face tokenizers file whose Split pattern is '(a+)+$'")
+def _():
+    from mrl.smiles import RegexVocab, vocab_from_hf_tokenizer
+    p = _hf_file('c44.json', RegexVocab(['a'], '(a+)+$'), lambda d: None)
+    return expect_error(lambda: vocab_from_hf_tokenizer(p), 'c44.json', 'pre_tokenizer', 'config.pattern')
+
+@case(9, "[c45] Hugging Face tokenizers file with a gap in the ids")
+def _():
+    from mrl.smiles import vocab_from_hf_tokenizer
+    p = _hf_file('c45.json', _rv(), lambda d: d['model']['vocab'].update(C=500))
+    return expect_error(lambda: vocab_from_hf_tokenizer(p), 'c45.json', 'model.vocab', 'without gaps')
+
+@case(9, "[c46] saving a vocabulary whose prefunc is a lambda")
+def _():
+    from mrl.dataloaders import Vocab
+    p = W/'c46.json'
+    r = expect_error(lambda: Vocab(['a'], prefunc=lambda s: s).save(p), 'prefunc', 'cannot be saved')
+    return ('silent wrong', f"{p.name} written anyway") if p.exists() else r
 
 # ---------------------------------------------------------------------------------------------- group 10: housekeeping
 @case(10, "kill -9 during epoch 2, then --resume (tiny run, 2 epochs)")
@@ -543,17 +867,81 @@ def _():
         T.plot_history([{'epoch': 1, 'f1': 1., 'exact_match': 1.}], [2., 1.], W/'h.png')
     return ('handled correctly', 'through atomic_write') if calls == ['h.png'] else ('silent wrong', f"written directly ({calls})")
 
+# ------------------------------------------------------------------------------- group 0: the Python API of the reader
+def tiny_reader():
+    "The tiny reader (`load_reader` of `tiny_reader_path()`), loaded once."
+    if 'reader_obj' not in _TRAINED:
+        from mrl.training import load_reader
+        _TRAINED['reader_obj'] = load_reader(tiny_reader_path(), 'cpu')
+    return _TRAINED['reader_obj']
+
+C = ASK_CONTEXT
+READER_CASES = [("Reader.answer(3, context)", lambda r: r.answer(3, C), ['question', 'int']),
+                ("Reader.answer('', context)", lambda r: r.answer('', C), ['question', 'empty']),
+                ("Reader.answer(question, '  ')", lambda r: r.answer('Where?', '  '), ['context', 'empty']),
+                ("Reader.answer(question, None)", lambda r: r.answer('Where?', None), ['context', 'NoneType']),
+                ("Reader.answer(question, b'bytes')", lambda r: r.answer('Where?', C.encode()), ['context', 'bytes']),
+                ("Reader.answer_many: 2 questions, 1 context", lambda r: r.answer_many(['Where?', 'What?'], [C], progress=False), ['2 questions', '1 context']),
+                ("Reader.answer_many: 1 question, 2 contexts", lambda r: r.answer_many(['Where?'], [C, C], progress=False), ['1 question', '2 contexts']),
+                ("Reader.answer_many: a triple, not a pair", lambda r: r.answer_many([('Where?', C, 'x')], progress=False), ['questions[0]', 'pair']),
+                ("Reader.answer_many: questions and no context", lambda r: r.answer_many(['Where?'], progress=False), ['questions[0]', 'pair']),
+                ("Reader.answer_many: one pair not in a list", lambda r: r.answer_many(('Where?', C), progress=False), ['questions[0]', 'pair']),
+                ("Reader.answer_many: a pair (3, context)", lambda r: r.answer_many([(3, C)], progress=False), ['question 0', 'int']),
+                ("Reader.answer_many: a pair (question, None)", lambda r: r.answer_many([('Where?', None)], progress=False), ['context 0', 'NoneType']),
+                ("Reader.answer_many: contexts not strings", lambda r: r.answer_many(['Where?', 'What?'], [C, 5], progress=False), ['context 1', 'int']),
+                ("Reader.answer_many: a dict of questions", lambda r: r.answer_many({'Where?': C}, progress=False), ['dict']),
+                ("Reader.answer_many(bs=0)", lambda r: r.answer_many([('Where?', C)], bs=0, progress=False), ['bs'])]
+for _name, _f, _places in READER_CASES:
+    case(0, _name)(lambda f=_f, places=_places: expect_error(lambda: f(tiny_reader()), *places))
+
+@case(0, "Reader.answer_many of a SQuAD file that does not exist (str / Path)")
+def _():
+    outs = []
+    for src in (str(W/'absent.json'), W/'absent.json'):
+        r = expect_error(lambda: tiny_reader().answer_many(src, progress=False), 'absent.json')
+        if r[0] == 'located error' and not any(w in r[1].lower() for w in ('no such', 'not found', 'does not exist')): r = ('vague error', r[1])
+        outs.append(r)
+    return worst(outs)
+
+@case(0, "Reader.answer_many([]) (no question)")
+def _():
+    got = tiny_reader().answer_many([], C, progress=False)
+    return ('handled correctly', 'no answers') if got == [] else ('silent wrong', repr(got)[:80])
+
+@case(0, "Reader.answer_many of a SQuAD file whose answers are bad or missing")
+def _():
+    p = write_json('messy.json', MESSY)
+    got = tiny_reader().answer_many(p, progress=False)
+    return ('handled correctly', f"{len(got)} of 5 answered") if sorted(got) == sorted(['ok', 'empty', 'absent', 'typed', 'none']) else ('silent wrong', f"answered {sorted(got)}")
+
+@case(0, "Reader.answer: a context of 10,051 tokens (searched up to 10,000)")
+def _():
+    err = io.StringIO()
+    with warnings.catch_warnings(record=True) as w, contextlib.redirect_stderr(err):
+        warnings.simplefilter('always'); a = tiny_reader().answer('Where?', LONG_CONTEXT)
+    said = [str(x.message) for x in w] + [err.getvalue()]
+    return ('counted skip', one_line(' '.join(said))) if any('10,000' in m or '10000' in m for m in said) else ('silent wrong', f"answer {a.text!r} at {a.start}; the cut is not reported")
+
+@case(0, "load_reader: missing file / a folder / a text file / a foreign safetensors file")
+def _():
+    from safetensors.torch import save_file
+    from mrl.training import load_reader
+    (W/'text.safetensors').write_text('hello'); save_file({'w': torch.zeros(2)}, W/'foreign.safetensors')
+    return worst([expect_error(lambda: load_reader(W/'nope.safetensors', 'cpu'), 'nope.safetensors'),
+                  expect_error(lambda: load_reader(W, 'cpu'), str(W)),
+                  expect_error(lambda: load_reader(W/'text.safetensors', 'cpu'), 'text.safetensors'),
+                  expect_error(lambda: load_reader(W/'foreign.safetensors', 'cpu'), 'foreign.safetensors')])
+
 # ------------------------------------------------------------------------------- group 0: cases the notebooks test
 def _nb_cases():
     from mrl.core import read_json, default_device, sample_path, resolve_num_workers
-    from mrl.chem import molwt, fingerprint, featurize
+    from mrl.chem import molwt, fingerprint
     from mrl.dataloaders import Vocab, check_texts, BucketBatchSampler
-    from mrl.smiles import RegexVocab, SMILES_CHAR_VOCAB, TextPredictionDataset, read_smiles_csv
+    from mrl.smiles import RegexVocab, SMILES_CHAR_VOCAB
     from mrl.squad import read_squad, load_glove, QADataset, split_by_article
     from mrl.training import TrainConfig, load_predictions
     (W/'bad.json').write_text('{"a":\n  oops}'); (W/'latin1.json').write_bytes('{"a": "é"}'.encode('latin-1'))
     (W/'trunc.json.gz').write_bytes(gzip.compress(b'{"a": 1}')[:-6]); (W/'empty.json').write_text('')
-    (W/'other.csv').write_text('smi\nCC\n'); (W/'holes.csv').write_text('SMILES,y\nCC,1.0\n,2.0\nCO,\n')
     (W/'short.txt').write_text('the 1 2 3\ncat 1 2\n'); (W/'nan.txt').write_text('the 1 2\ncat x 2\n')
     (W/'dup.csv').write_text('Id,Answer\nq1,a\nq1,b\n')
     return [
@@ -567,14 +955,10 @@ def _nb_cases():
         ("sample_path('nope.csv')", lambda: sample_path('nope.csv'), ['nope.csv']),
         ("molwt('C1CC') (unclosed ring)", lambda: molwt('C1CC'), ['C1CC']),
         ("fingerprint kind 'MACCS'", lambda: fingerprint('CCO', 'MACCS'), ['MACCS']),
-        ("featurize kind 'ECFP8'", lambda: featurize(['CCO'], kind='ECFP8', progress=False), ['ECFP8']),
         ("Vocab(['C', None])", lambda: Vocab(['C', None]), ['strings']),
         ("check_texts(['a', 3])", lambda: check_texts(['a', 3], 'SMILES'), ['index 1']),
         ("BucketBatchSampler(bs=0)", lambda: BucketBatchSampler(np.ones(4, int), bs=0), ['at least 1']),
         ("RegexVocab strict, 'CK'", lambda: RegexVocab(SMILES_CHAR_VOCAB, strict=True).tokenize('CK'), ["'K'", 'position 1']),
-        ("read_smiles_csv: no SMILES column", lambda: read_smiles_csv(W/'other.csv'), ['other.csv', 'SMILES']),
-        ("read_smiles_csv: empty SMILES", lambda: read_smiles_csv(W/'holes.csv'), ['holes.csv', 'line(s) [3]']),
-        ("TextPredictionDataset: 3 SMILES, 2 y", lambda: TextPredictionDataset(['CC', 'CO', 'CN'], [1., 2.], RegexVocab(SMILES_CHAR_VOCAB)), ['3 SMILES but 2']),
         ("read_squad: a top-level list", lambda: read_squad([1, 2]), ['list']),
         ("read_squad: Latin-1 file", lambda: read_squad(W/'latin1.json'), ['latin1.json']),
         ("load_glove: short line", lambda: load_glove(W/'short.txt'), ['short.txt', 'line 2']),
