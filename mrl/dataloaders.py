@@ -331,9 +331,9 @@ def check_texts(
     allow_empty:bool=False, # accept empty strings
 ) -> list:
     "`texts` as a list, with an error naming the index of the first item that is not a string (or is empty, unless allowed)."
-    if isinstance(texts, str): raise TypeError(f"Expected a list of {what}s, got a single string {texts[:50]!r}")
+    if isinstance(texts, str): raise TypeError(f"Expected a list of {what} strings, got a single string {texts[:50]!r}")
     try: texts = texts if isinstance(texts, list) else list(texts)
-    except TypeError: raise TypeError(f"Expected a list of {what}s, got {type(texts).__name__} {texts!r:.50}") from None
+    except TypeError: raise TypeError(f"Expected a list of {what} strings, got {type(texts).__name__} {texts!r:.50}") from None
     for i, t in enumerate(texts):
         if not isinstance(t, str): raise TypeError(f"{what} at index {i} is {t!r} ({type(t).__name__}), not a string")
         if not t and not allow_empty: raise ValueError(f"{what} at index {i} is an empty string")

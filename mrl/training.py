@@ -1098,7 +1098,7 @@ def checkpoint_model(
         raise CheckpointError(f"{ck.path} holds no DCN configuration and vocabulary (model_class={m['model_class']!r})")
     def _vocab(key, cls):
         try: return cls.from_json(m[key], f"{ck.path}: meta.{key}")
-        except (ValueError, TypeError, KeyError, AttributeError) as e: raise CheckpointError(f"{ck.path}: meta.{key}: {e}") from None
+        except (ValueError, TypeError, KeyError, AttributeError) as e: raise CheckpointError(str(e) if str(ck.path) in str(e) else f"{ck.path}: meta.{key}: {e}") from None
     vocab = _vocab('vocab', WordVocab)
     chars = _vocab('char_vocab', Vocab) if check_meta(m, ['char_vocab'], ck.path) and m.get('char_vocab') is not None else None
     try: cfg = DCNConfig.from_dict(check_config_dict({**m['model_config'], **(overrides or {})}, DCNConfig, 'meta.model_config'))
@@ -1285,12 +1285,17 @@ def _check_text(x, what:str, where:str='') -> str:
     return x
 
 # %% ../nbs/04_training.ipynb #19811e58
+def _is_file_name(x) -> bool:
+    "Whether `x` names a SQuAD file (a `Path`, or a string without spaces ending in `.json` / `.json.gz`)."
+    return isinstance(x, Path) or (isinstance(x, str) and not any(ch.isspace() for ch in x) and x.endswith(('.json', '.json.gz')))
+
+# %% ../nbs/04_training.ipynb #79b1897e
 def _as_examples(questions, context) -> list:
     "`QAExample`s of the inputs `Reader.answer_many` accepts."
-    if isinstance(questions, (str, Path)) and context is None and Path(questions).suffix in ('.json', '.gz') and Path(questions).exists():
-        return read_questions(questions)
+    if context is None and _is_file_name(questions): return read_questions(questions)      # a missing file: FileNotFoundError
     if isinstance(questions, str): questions = [questions]
     if not isinstance(questions, (list, tuple)): raise TypeError(f"questions must be a list (of questions, or of (question, context) pairs) or a SQuAD file, got {type(questions).__name__}")
+    if isinstance(context, (list, tuple)) and len(context) != len(questions): raise ValueError(f"{len(questions)} questions but {len(context)} contexts")
     out = []
     for i, q in enumerate(questions):
         if context is None:
@@ -1299,10 +1304,9 @@ def _as_examples(questions, context) -> list:
         else: c = context[i] if isinstance(context, (list, tuple)) else context
         _check_text(q, 'question', f' {i}'); _check_text(c, 'context', f' {i}')
         out.append(QAExample(f'q{i}', '', 0, 0, c, q, []))
-    if isinstance(context, (list, tuple)) and len(context) != len(questions): raise ValueError(f"{len(questions)} questions but {len(context)} contexts")
     return out
 
-# %% ../nbs/04_training.ipynb #79b1897e
+# %% ../nbs/04_training.ipynb #74fb5888
 @patch
 def answer_many(self:Reader,
     questions, # a list of questions (about `context`), a list of `(question, context)` pairs, or a SQuAD-format file
@@ -1311,10 +1315,12 @@ def answer_many(self:Reader,
     progress:bool=True, # show a progress bar
 ) -> list|dict:
     "The `Answer` to each question, in order (for a SQuAD file: `{question id: Answer}`)."
-    is_file = isinstance(questions, (str, Path)) and context is None and Path(questions).suffix in ('.json', '.gz')
+    is_file = context is None and _is_file_name(questions)
     examples = _as_examples(questions, context)
     self.add_words_of(examples)
     ds = self.dataset(examples)
+    if ds.n_cut: warnings.warn(f"{ds.n_cut} of {len(ds)} questions are about passages longer than {MAX_EVAL_CONTEXT:,} tokens: "
+                               f"their answers were looked for in the first {MAX_EVAL_CONTEXT:,} tokens only")
     model = self.model.eval(); dev = next(model.parameters()).device
     answers = {}
     with torch.no_grad():
@@ -1571,6 +1577,7 @@ def mrl_predict_qa(
 ):
     "Answer every question of a SQuAD-format file with a trained DCN (the bundled reader by default); print EM/F1 when the file has answers."
     check_input_file(data, 'DATA'); check_input_file(checkpoint, '--checkpoint'); check_input_file(glove, '--glove'); _check_at_least('bs', bs, 1)
+    if Path(data).suffix == '.safetensors': raise ValueError(f"DATA ({data}) is a checkpoint: give the SQuAD file first and the checkpoint with --checkpoint (mrl_predict_qa DATA --checkpoint CK)")
     if Path(out).suffix not in ('.json', '.csv'): raise ValueError(f"--out must end in .json or .csv, got {out}")
     check_writable_folder(Path(out).parent, '--out')
     reader = load_reader(checkpoint, default_device(device), glove)
@@ -1598,7 +1605,11 @@ def mrl_ask(
         try: context = Path(context_file).read_text(encoding='utf-8-sig')
         except UnicodeDecodeError as e: raise ValueError(f"--context_file {context_file}: not UTF-8 text ({e.reason} at byte {e.start})") from None
     _check_text(question, 'QUESTION'); _check_text(context, '--context' if context_file is None else f'--context_file {context_file}')
-    a = load_reader(checkpoint, default_device(device)).answer(question, context)
+    reader = load_reader(checkpoint, default_device(device))
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter('always')
+        a = reader.answer(question, context)
+    for n in notes: print(f"mrl_ask: note: {n.message}", file=sys.stderr)
     print(f"{a.text}\t(score {a.score:.2f}, characters {a.start}–{a.end})")
 
 # %% ../nbs/04_training.ipynb #599d14fd
