@@ -19,7 +19,7 @@ from fastcore.script import anno_parser
 
 # %% auto #0
 __all__ = ['DEVICE_ENV_VAR', 'DATA_DIR', 'TMP_SUFFIX', 'DEBUG_ENV_VAR', 'EXPECTED_ERRORS', 'default_device', 'to_device',
-           'set_seed', 'resolve_num_workers', 'parallel_map', 'sample_path', 'read_json', 'atomic_write',
+           'set_seed', 'resolve_num_workers', 'parallel_map', 'sample_path', 'read_text', 'read_json', 'atomic_write',
            'remove_stale_temporaries', 'MrlError', 'run_command', 'cli_command', 'run_captured']
 
 # %% ../nbs/00_core.ipynb #dc75e2e8
@@ -140,11 +140,12 @@ def _place_of_byte(
     return f"byte {i} (line {line}, column {col})"
 
 # %% ../nbs/00_core.ipynb #efd34f31
-def read_json(
-    path:str|Path, # a JSON file, gzipped or not (decided by its content, not its name)
-    what:str='JSON file', # what the file should be, for error messages (e.g. `'SQuAD file'`)
-):
-    "The parsed content of a JSON file (plain or gzipped, UTF-8 with or without BOM), with errors naming the file and the place."
+def read_text(
+    path:str|Path, # a text file, gzipped or not (decided by its content, not its name)
+    what:str='file', # what the file should be, for error messages (e.g. `'SQuAD file'`)
+    hint:str='', # appended to the message when the file is not UTF-8 (e.g. how to fix it)
+) -> str:
+    "The text of a file (plain or gzipped, UTF-8 with or without BOM), with errors naming the file and the place."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"No {what} at {path}")
     if not path.is_file(): raise ValueError(f"{path} is a directory, not a {what}")
@@ -154,8 +155,17 @@ def read_json(
         except (OSError, EOFError, zlib.error) as e: raise ValueError(f"{path}: broken gzip file: {e}") from None
     try: text = raw.decode('utf-8-sig')
     except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not UTF-8 text: invalid byte {raw[e.start]:#04x} at {_place_of_byte(raw, e.start)}") from None
+        raise ValueError(f"{path}: not UTF-8 text: invalid byte {raw[e.start]:#04x} at {_place_of_byte(raw, e.start)}{hint}") from None
     if not text.strip(): raise ValueError(f"{path} is empty, not a {what}")
+    return text
+
+# %% ../nbs/00_core.ipynb #c7be833e
+def read_json(
+    path:str|Path, # a JSON file, gzipped or not (decided by its content, not its name)
+    what:str='JSON file', # what the file should be, for error messages (e.g. `'SQuAD file'`)
+):
+    "The parsed content of a JSON file (plain or gzipped, UTF-8 with or without BOM), with errors naming the file and the place."
+    text = read_text(path, what)
     try: return json.loads(text)
     except json.JSONDecodeError as e: raise ValueError(f"{path} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
     except RecursionError: raise ValueError(f"{path}: JSON nested too deeply to read") from None

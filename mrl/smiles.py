@@ -15,7 +15,6 @@ import torch
 from fastcore.basics import chunked, patch
 
 from .core import *
-from .core import _place_of_byte
 from .dataloaders import *
 from .dataloaders import _check_itos, _function_ref
 
@@ -736,22 +735,6 @@ def vector_prediction_collate(
     "`[vectors, y]` for predicting a value from a vector."
     return to_device([stack_items([o[0] for o in batch], 'vectors'), stack_items([o[1] for o in batch], 'y values').squeeze(-1)], device)
 
-# %% ../nbs/01a_smiles.ipynb #133f07f2
-def _csv_text(
-    path:Path, # the file
-) -> str:
-    "The text of a CSV file (gzipped or not, decided by its content), with errors naming the file."
-    raw = path.read_bytes()
-    if raw[:2] == b'\x1f\x8b':
-        try: raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as e: raise ValueError(f"{path}: broken gzip file: {e}") from None
-    try: text = raw.decode('utf-8-sig')
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not UTF-8 text: invalid byte {raw[e.start]:#04x} at {_place_of_byte(raw, e.start)}; "
-                         f"save the file as UTF-8") from None
-    if not text.strip(): raise ValueError(f"{path} is empty")
-    return text
-
 # %% ../nbs/01a_smiles.ipynb #86fed7f2
 def _record_lines(
     text:str, # the text of a CSV file
@@ -800,7 +783,7 @@ def read_smiles_csv(
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"No such SMILES file: {path}")
     if not path.is_file(): raise ValueError(f"{path} is a directory, not a SMILES file")
-    text = _csv_text(path)
+    text = read_text(path, 'SMILES file', hint='; save the file as UTF-8')
     try: df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
     except pd.errors.ParserError as e: raise ValueError(f"{path}: not a well-formed CSV file: {str(e).strip()}") from None
     cols = [smiles_col] + ([y_cols] if isinstance(y_cols, str) else list(y_cols or []))
