@@ -899,7 +899,7 @@ def _():
     outs = []
     for src in (str(W/'absent.json'), W/'absent.json'):
         r = expect_error(lambda: tiny_reader().answer_many(src, progress=False), 'absent.json')
-        if r[0] == 'located error' and not any(w in r[1].lower() for w in ('no such', 'not found', 'does not exist')): r = ('vague error', r[1])
+        if r[0] == 'located error' and not any(w in r[1].lower() for w in ('no such', 'not found', 'does not exist', 'no squad file at')): r = ('vague error', r[1])
         outs.append(r)
     return worst(outs)
 
