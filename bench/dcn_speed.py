@@ -189,7 +189,7 @@ if __name__ == '__main__':
     bsteps = a.baseline_steps or (min(steps, 5) if gpu else 1)
     if gpu: torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True   # fp32 matmuls as TF32, both models
     torch.manual_seed(a.seed)
-    cfg = DCNConfig(vocab_size=a.vocab, emb_dim=50, hidden=200, pool=16, iterations=4, dropout=0.3, pad_idx=PAD)
+    cfg = DCNConfig.paper(a.vocab, emb_dim=50, dropout=0.3, pad_idx=PAD)   # hidden 200, pool 16, 4 iterations, words only
     emb = torch.randn(a.vocab, 50) * 0.4                        # stands in for frozen 50-d GloVe
     dcn = DCN(cfg, emb).to(dev)
     dcn.validate_inputs = False                                 # no host sync for id checks (the data is synthetic)

@@ -197,7 +197,7 @@ def main():
           f"{np.mean([b.context_ids.shape[1] for b in batches[1:]]):.0f} tokens) after 1 warm-up step; evaluation: {len(eval_batches)} batches")
     summary = []
     for name in a.configs:
-        cfg = DCNConfig(vocab_size=len(vocab), pad_idx=vocab.pad_idx, **CONFIGS[name])
+        cfg = DCNConfig.paper(len(vocab), pad_idx=vocab.pad_idx, **CONFIGS[name])   # the paper's DCN (words only) at each size, as the baseline computes it
         torch.manual_seed(a.seed)
         model = DCN(cfg, emb)
         print(f"\n== {name}: hidden {cfg.hidden}, pool {cfg.pool}, {cfg.iterations} iterations, dropout {cfg.dropout}")

@@ -313,15 +313,15 @@ class DCNConfig:
     "Sizes and options of a `DCN`; JSON-friendly via `to_dict` / `from_dict`."
     vocab_size:int # rows of the embedding matrix
     emb_dim:int=50 # word embedding size
-    hidden:int=200 # ℓ, size of every LSTM (U has 2ℓ features)
-    pool:int=16 # maxout pool size p
+    hidden:int=100 # ℓ, size of every LSTM (U has 2ℓ features); the paper: 200
+    pool:int=4 # maxout pool size p; the paper: 16
     iterations:int=4 # maximum decoder iterations N
     dropout:float=0.3 # dropout rate (not given in the paper)
     max_answer_len:int|None=15 # longest predicted answer in tokens; None for no limit
     freeze_embeddings:bool=True # keep the (GloVe) embeddings fixed, as in the paper
     pad_idx:int=2 # padding token id (embedding row kept at zero gradient)
-    exact_match:bool=False # add 3 exact-match features to every token (in the other text: exactly, lower-cased, stemmed)
-    aligned_question:bool=False # add to every context token the question's embeddings, averaged by attention (DrQA)
+    exact_match:bool=True # add 3 exact-match features to every token (in the other text: exactly, lower-cased, stemmed)
+    aligned_question:bool=True # add to every context token the question's embeddings, averaged by attention (DrQA)
     tune_top_k:int=0 # train the embeddings of the k most frequent words (ids 4 … 4+k-1) while the rest stay fixed
     chars:bool=False # add a character-level word encoder (a CNN over each word's characters)
     char_vocab_size:int=0 # characters of its vocabulary (set from the data when the model is built)
