@@ -19,8 +19,8 @@ from fastcore.script import anno_parser
 
 # %% auto #0
 __all__ = ['DEVICE_ENV_VAR', 'DATA_DIR', 'TMP_SUFFIX', 'DEBUG_ENV_VAR', 'EXPECTED_ERRORS', 'default_device', 'to_device',
-           'set_seed', 'resolve_num_workers', 'parallel_map', 'sample_path', 'read_text', 'read_json', 'atomic_write',
-           'remove_stale_temporaries', 'MrlError', 'run_command', 'cli_command', 'run_captured']
+           'set_seed', 'resolve_num_workers', 'parallel_map', 'sample_path', 'read_text', 'read_json', 'new_file_mode',
+           'atomic_write', 'remove_stale_temporaries', 'MrlError', 'run_command', 'cli_command', 'run_captured']
 
 # %% ../nbs/00_core.ipynb #dc75e2e8
 DEVICE_ENV_VAR = 'MRL_DEVICE' # environment variable that overrides the automatic device choice
@@ -174,6 +174,15 @@ def read_json(
 TMP_SUFFIX = '.tmp' # suffix of the temporary files of `atomic_write` (named `.NAME.*.tmp`)
 
 # %% ../nbs/00_core.ipynb #ea64a8ad
+def new_file_mode(
+    path:Path, # the file about to be written
+) -> int:
+    "Permissions for writing `path`: those it has, or those `open` would give a new file (0o666 less the umask)."
+    if path.exists(): return path.stat().st_mode & 0o777
+    umask = os.umask(0); os.umask(umask)
+    return 0o666 & ~umask
+
+# %% ../nbs/00_core.ipynb #ed4a1ee5
 def atomic_write(
     path:str|Path, # destination file
     data:bytes|str, # the whole content (str is written as UTF-8)
@@ -181,10 +190,12 @@ def atomic_write(
     "Write `data` to `path` through a temporary file and `os.replace`, so readers see the old or the new file, never a part."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str): data = data.encode('utf-8')
+    mode = new_file_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix=TMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, 'wb') as f:
             f.write(data); f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.unlink(tmp)
