@@ -36,6 +36,7 @@ VARIANTS = {
     'aligned':       {'aligned_question': True},
     'chars':         {'chars': True},
     'tune_top_k':    {'tune_top_k': 1000},
+    'exact_match+aligned': {'exact_match': True, 'aligned_question': True}, # DCNConfig's defaults
     'dcn_plus':      {'coattention_layers': 2},
     'all':           {'exact_match': True, 'aligned_question': True, 'chars': True, 'tune_top_k': 1000, 'coattention_layers': 2},
     'all-exact_match': {'aligned_question': True, 'chars': True, 'tune_top_k': 1000, 'coattention_layers': 2},
@@ -75,24 +76,37 @@ def run(name, mc, train, valid, out, epochs, threads, progress):
           f"F1 {hist[-1]['f1']:.2f}; {res['seconds']/60:.1f} min", flush=True)
     return res
 
+def partial_result(folder:Path) -> dict:
+    "The row of a run that stopped before its last epoch (no result.json): what its history.json holds, marked incomplete."
+    hist = json.loads((folder/'history.json').read_text())
+    best = max(hist, key=lambda h: h['f1'])
+    return {'variant': folder.name, 'model_config': {**BASE, **PAPER_OFF, **VARIANTS.get(folder.name, {})}, 'train_config': None,
+            'trainable_parameters': None, 'history': hist, 'best_epoch': best['epoch'], 'best_f1': best['f1'], 'best_em': best['exact_match'],
+            'last_f1': hist[-1]['f1'], 'last_em': hist[-1]['exact_match'], 'seconds': sum(h['seconds'] for h in hist), 'complete': False}
+
 def table(root):
-    rows = [json.loads(p.read_text()) for p in sorted(Path(root).glob('*/result.json'))]
+    "Print the ablation table of the runs under `root` and write ablation.json and f1_per_epoch.png there (runs cut short count, marked)."
+    done = {p.parent for p in Path(root).glob('*/result.json')}
+    rows = [json.loads((d/'result.json').read_text()) | {'complete': True} for d in sorted(done)]
+    rows += [partial_result(p.parent) for p in sorted(Path(root).glob('*/history.json')) if p.parent not in done]
     if not rows: sys.exit(f"no results under {root}")
     rows.sort(key=lambda r: list(VARIANTS).index(r['variant']) if r['variant'] in VARIANTS else 99)
     base = next((r for r in rows if r['variant'] == 'paper'), None)
-    print(f"{'variant':<18}{'EM':>7}{'F1':>7}{'ΔF1':>7}{'best ep':>9}{'last F1':>9}{'params':>10}{'min':>7}")
+    print(f"{'variant':<18}{'EM':>7}{'F1':>7}{'ΔF1':>7}{'best ep':>9}{'epochs':>8}{'last F1':>9}{'params':>10}{'min':>7}")
     for r in rows:
         d = r['best_f1'] - base['best_f1'] if base else float('nan')
-        print(f"{r['variant']:<18}{r['best_em']:>7.2f}{r['best_f1']:>7.2f}{d:>+7.2f}{r['best_epoch']:>9}{r['last_f1']:>9.2f}"
-              f"{r['trainable_parameters']:>10,}{r['seconds']/60:>7.1f}")
+        params = f"{r['trainable_parameters']:,}" if r['trainable_parameters'] else '-'
+        print(f"{r['variant']:<18}{r['best_em']:>7.2f}{r['best_f1']:>7.2f}{d:>+7.2f}{r['best_epoch']:>9}{len(r['history']):>7}{'' if r['complete'] else '*'}"
+              f"{r['last_f1']:>9.2f}{params:>10}{r['seconds']/60:>7.1f}")
+    if not all(r["complete"] for r in rows): print("* stopped before its last epoch (its minutes count training only, no scoring)")
     from matplotlib.figure import Figure
     fig = Figure(figsize=(7, 4), layout='tight'); ax = fig.subplots()
     for r in rows: ax.plot([h['epoch'] for h in r['history']], [h['f1'] for h in r['history']], marker='o', ms=3, label=r['variant'])
     ax.set(xlabel='epoch', ylabel='dev F1 (6 held-out articles)', title='Ablation: F1 per epoch'); ax.legend(fontsize=7)
     fig.savefig(Path(root)/'f1_per_epoch.png', dpi=100)
-    summary = [{k: r[k] for k in ('variant', 'model_config', 'best_em', 'best_f1', 'best_epoch', 'last_em', 'last_f1', 'trainable_parameters', 'seconds')}
+    summary = [{k: r[k] for k in ('variant', 'model_config', 'best_em', 'best_f1', 'best_epoch', 'last_em', 'last_f1', 'trainable_parameters', 'seconds', 'complete')}
                | {'f1_per_epoch': [round(h['f1'], 2) for h in r['history']]} for r in rows]
-    (Path(root)/'ablation.json').write_text(json.dumps({'split': f'train 26 / dev 6 articles (seed {SPLIT_SEED})', 'train_config': rows[0]['train_config'],
+    (Path(root)/'ablation.json').write_text(json.dumps({'split': f'train 26 / dev 6 articles (seed {SPLIT_SEED})', 'train_config': next(r['train_config'] for r in rows if r['train_config']),
                                                         'base_model': BASE, 'runs': summary}, indent=1))
     print(f"wrote {Path(root)/'ablation.json'} and {Path(root)/'f1_per_epoch.png'}")
 
