@@ -1,40 +1,68 @@
 #!/usr/bin/env python
 """Build README.md and the documentation site in `docs/` from the notebooks, offline.
 
-nbdev processes the notebooks (API reference via `show_doc`, front matter, doc links) into `_proc/`; the pure-Python,
-Quarto-compatible renderer `smalldocs` turns them into HTML. Quarto is not needed (where it exists, `nbdev_docs`
-still works). On top of what nbdev and smalldocs do, the build:
+nbdev 2.4.14 processes the notebooks (API reference via `show_doc`, front matter, doc links) into `_proc/`, as
+`nbdev_proc_nbs` does; the pure-Python, Quarto-compatible renderer smalldocs 0.5.4 turns `_proc/` into HTML; README.md
+comes from the processed `index.ipynb`. The builders considered: Quarto (what `nbdev_docs` runs, and still can where it
+is installed) cannot be installed offline: the `quarto-cli` package downloads its binary while it builds. mkdocs-jupyter
+and Jupyter Book render notebooks but not the Quarto markup nbdev writes (`:::` fenced divs, `{target=...}` link
+attributes, `#|` cell options), so the API entries would lose their layout; smalldocs renders it. The build:
 
 - renders dataclasses and NamedTuples with a table of their fields (name, type, default, the field's comment);
 - leaves backticked names in the code blocks of `show_doc` (docments) alone instead of writing Markdown links there;
 - names properties `Class.attr` (also `attr = property(lambda self: ...)`) with `@property` in the signature, and
   shows no docstring rather than fastcore's fallback "Call self as a function." for a function that has none;
-- documents the definitions of an export cell in source order (nbdev listed them last first);
 - names decorated patched methods (`@patch @torch.no_grad() def predict(self:Learner)`) `Learner.predict`, with a
-  source link, as undecorated ones are;
+  source link, as undecorated ones are; gives every source link its line (nbdev writes `#LNone` for full names);
 - groups the sidebar into sections (`SECTIONS` below) with previous/next links at the bottom of each page;
 - points source links at the files of this repository (`../mrl/core.py#L10`) instead of the `git_url` of
   settings.ini, and writes no link to `doc_host` (no sitemap, no repository actions);
-- loads nothing from the network: no Google Fonts import in the theme (the system font instead);
-- typesets `$...$` / `$$...$$` with a vendored KaTeX (`.ci/katex/`, copied to `docs/site_libs/katex/`);
+- loads nothing from the network: no Google Fonts import in the theme (the system font instead), and `$...$` /
+  `$$...$$` typeset with a vendored KaTeX (`.ci/katex/`, copied to `docs/site_libs/katex/`);
 - writes the search index also as `search.js`, so that search works in `docs/index.html` opened from disk.
+
+How, and why that way. No nbdev or smalldocs internals are patched; what is left outside their options is editing the
+files they write, each for a reason given here:
+- nbdev's own settings, set for this process only (`_build_settings`; settings.ini stays as it is, so notebooks and
+  `nbdev_test` use nbdev's renderer): `renderer = build_docs.Renderer`, a subclass of nbdev's `BasicMarkdownRenderer`
+  (the first four points above; a dataclass defined by the doc processor from an export cell has its field comments
+  read from the exported module), and `skip_procs = add_links` with `procs = build_docs:add_links`, nbdev's processor
+  of that name less the links in code blocks. A settings file in nbdev's user config folder (XDG) would not do:
+  settings.ini sets `skip_procs` (empty), and settings.ini wins.
+- the sidebar's sections: `sidebar.yml`, written here (`nbdev_sidebar` writes one section per folder, by file name).
+- page names: smalldocs names a page after its file and ignores nbdev's `output-file`: `_proc/00_core.ipynb` is
+  renamed `core.ipynb`. Doc links are made relative and `site-url`/`repo-url` taken out of nbdev.yml, since
+  `doc_host` and `git_url` are placeholders; source links are pointed at the repository's files in the HTML.
+- KaTeX: smalldocs 0.5.4 links KaTeX from a CDN (a constant in `smalldocs/layout.py`; it reads no `html-math-method`)
+  and `include-in-header` can add the vendored copy but not remove the CDN tags, which fail offline: the build swaps
+  them in each page.
+- fonts: smalldocs' Bootswatch themes `@import` Google Fonts, which `mainfont` does not remove (a theme of our own
+  would be a copy of cosmo to keep up to date): the build deletes the import from the copied theme.
+- search from disk: nbs/_quarto.yml's `include-in-header` (a smalldocs and Quarto option) serves smalldocs' `fetch` of
+  `search.json`, which a page opened from disk may not do, from `search.js`, which the build writes beside it.
+- dropped: patches of `NbdevLookup.code` and of the `exec_show_docs` processor (both now inside `Renderer`), the string
+  edit of `smalldocs.js` (now the `include-in-header` above), and the reversal of `_def_names`, which one definition
+  per export cell made dead (a cell with two definitions now lists them last first, as nbdev does).
 
 The build is reproducible: no timestamps, absolute doc links made relative.
 
 Usage: python .ci/build_docs.py [--check]   (--check: fail if README.md or docs/ would change)
 """
-import ast, io, json, os, re, shutil, subprocess, sys, textwrap, tokenize, warnings
+import ast, functools, io, json, os, re, shutil, subprocess, sys, textwrap, tokenize, warnings
 from pathlib import Path
+from nbdev.doclinks import NbdevLookup, patch_name
+from nbdev.showdoc import BasicMarkdownRenderer
 
 ROOT = Path(__file__).resolve().parent.parent
 KATEX = Path(__file__).resolve().parent/'katex'
 
 # The sidebar: the home page first, then these sections in this order, each with its pages (named as in docs/, without
-# `.html`) in this order. A page that no section names goes into DEFAULT_SECTION, after the others, in notebook order.
+# `.html`) in this order; a page not built (yet) is left out. A page that no section names goes into DEFAULT_SECTION, after the
+# others, in notebook order.
 SECTIONS = {
     'Foundations': ['core', 'dataloaders'],
-    'Chemistry': ['chem', 'smiles'],
-    'Question answering': ['squad', 'coattention', 'decoder', 'training', 'tutorial_qa'],
+    'Chemistry': ['chem', 'smiles', 'smiles_lm', 'tutorial_smiles'],
+    'Question answering': ['squad', 'coattention', 'decoder', 'evaluation', 'checkpoints', 'reader', 'learner', 'cli', 'training', 'tutorial_qa'],
 }
 DEFAULT_SECTION = 'More'
 HOME = 'index'
@@ -53,24 +81,44 @@ def sidebar_layout(pages:list) -> list:
 
 # ---------------------------------------------------------------- show_doc, as the build renders it
 
-_CELL_CLASSES = {}  # class name -> source of its definition, for classes the doc processor defined in its shell
-
-def _record_classes(source:str):
-    "Keep the source of each top-level class a notebook cell defines (its methods cannot tell `inspect` where it is)."
-    try: tree = ast.parse(source)
-    except SyntaxError: return
-    lines = source.splitlines()
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef):
-            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            _CELL_CLASSES[node.name] = textwrap.dedent('\n'.join(lines[first-1:node.end_lineno]))
+@functools.cache
+def _library_sources() -> dict:
+    "`{class name: source}` of each top-level class of the library's modules, with its decorators, and `{file: {name: line}}` of their definitions."
+    from nbdev.config import get_config
+    classes, lines = {}, {}
+    lib = get_config().lib_path
+    for py in sorted(lib.rglob('*.py')):
+        if '__pycache__' in py.parts: continue
+        src = py.read_text()
+        try: tree = ast.parse(src)
+        except SyntaxError: continue
+        text, defs = src.splitlines(), {}
+        for node in tree.body:
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)): continue
+            names = patch_name(node)  # `@patch def f(self:Learner)` is `Learner.f`, as nbdev's index names it
+            for name in names if isinstance(names, list) else [names]: defs[name] = node.lineno
+            if isinstance(node, ast.ClassDef):
+                defs.update({f'{node.name}.{sub.name}': sub.lineno for sub in node.body if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))})
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                classes.setdefault(node.name, textwrap.dedent('\n'.join(text[first-1:node.end_lineno])))
+        lines[py.relative_to(lib.parent).as_posix()] = defs
+    return classes, lines
 
 def _class_source(cls) -> str|None:
-    "The source of `cls`: from the notebook cell that defined it in the doc processor's shell, else from its module."
-    if cls.__module__ == '__main__': return _CELL_CLASSES.get(cls.__qualname__)
+    "The source of `cls`: from its module, or, for a class the doc processor defined from an export cell (in `__main__`), from the exported module."
+    if cls.__module__ == '__main__': return _library_sources()[0].get(cls.__qualname__)
     import inspect
     try: return textwrap.dedent(inspect.getsource(cls))
     except (OSError, TypeError): return None
+
+def source_link(fullname:str) -> str|None:
+    "The source link of `fullname` (`mrl.core.Vocab.save`): its file in the repository and the line of its definition, when nbdev's index knows it."
+    res = NbdevLookup()[fullname]
+    if not isinstance(res, tuple): return None
+    _, py, gh = res
+    mod = py[:-3].replace('/', '.') + '.' if py.endswith('.py') else ''
+    line = _library_sources()[1].get(py, {}).get(fullname[len(mod):] if mod and fullname.startswith(mod) else fullname)
+    return f'{gh}#L{line}' if line else gh
 
 def _field_notes(src:str, name:str) -> tuple:
     "`(header, {field: (type, default, comment)})` read from the source of class `name`: the `class` line with its decorators, and each annotated field."
@@ -156,77 +204,60 @@ def _fullname(o) -> str:
     mod, name = getattr(o, '__module__', None), o.__qualname__
     return name if mod in (None, '__main__', 'builtins') else f'{mod}.{name}'
 
-def _install_showdoc_patches():
-    "Patch nbdev's `show_doc` renderer and doc processor, in this process only (the notebooks' own `show_doc` is unchanged)."
-    import nbdev.showdoc, nbdev.processors
-    base = nbdev.showdoc.BasicMarkdownRenderer
-    if getattr(base, '_mrl_build', False): return
+class Renderer(BasicMarkdownRenderer):
+    """nbdev's `show_doc` renderer (`renderer` setting), with fields tables for dataclasses and NamedTuples, `Class.attr` for
+    properties, the class in the name of decorated patched methods, no fallback docstring, and source links with a line."""
+    def __init__(self, sym, name=None, title_level=3, **kwargs):
+        super().__init__(sym, name=name, title_level=title_level, **kwargs)
+        import inspect
+        self.prop = _property_name(sym) if isinstance(sym, property) else None
+        if self.prop and name is None: self.nm = self.prop
+        # nbdev unwraps `__wrapped__` to read the signature; `@patch` named the wrapper (`Learner.predict`), not the function inside
+        outer = getattr(sym, '__qualname__', None)
+        if name is None and isinstance(outer, str) and '.' in outer and self.sym is not sym and getattr(self.sym, '__qualname__', None) != outer:
+            self.nm, self.fn = outer, _fullname(sym)
+        # fastcore falls back to `__call__`'s docstring ("Call self as a function.") for a function that has none
+        own = inspect.getdoc(sym if isinstance(sym, property) else self.sym)  # inherited from a base class's method too
+        if not own: self.docs = ''
+        elif isinstance(sym, property): self.docs = inspect.cleandoc(own)
 
-    class Renderer(base):
-        "nbdev's renderer, with fields tables for dataclasses and NamedTuples, and the class in the name of decorated patched methods."
-        _mrl_build = True
-        def __init__(self, sym, name=None, title_level=3, **kwargs):
-            super().__init__(sym, name=name, title_level=title_level, **kwargs)
-            import inspect
-            self.prop = _property_name(sym) if isinstance(sym, property) else None
-            if self.prop and name is None: self.nm = self.prop
-            # nbdev unwraps `__wrapped__` to read the signature; `@patch` named the wrapper (`Learner.predict`), not the function inside
-            outer = getattr(sym, '__qualname__', None)
-            if name is None and isinstance(outer, str) and '.' in outer and self.sym is not sym and getattr(self.sym, '__qualname__', None) != outer:
-                self.nm, self.fn = outer, _fullname(sym)
-            # fastcore falls back to `__call__`'s docstring ("Call self as a function.") for a function that has none
-            own = inspect.getdoc(sym if isinstance(sym, property) else self.sym)  # inherited from a base class's method too
-            if not own: self.docs = ''
-            elif isinstance(sym, property): self.docs = inspect.cleandoc(own)
-        def _repr_markdown_(self):
-            md = super()._repr_markdown_()
-            if self.prop:
-                attr = self.prop.rsplit('.', 1)[-1]
-                md = re.sub(r'```python\n(.*?)\n```', lambda m: f"```python\n@property\n{m.group(1).replace('<lambda>', attr)}\n```", md, count=1, flags=re.S)
-            header, table = fields_table(self.sym)
-            if table is None: return md
-            md = re.sub(r'```python\n.*?\n```', lambda m: f'```python\n{header}\n```', md, count=1, flags=re.S)
-            return f'{md}\n\n{table}'
+    def _repr_markdown_(self):
+        "What nbdev's renderer writes (a rule, the source link, the name, then fastcore's signature and docstring), with this build's changes."
+        from fastcore.docments import MarkdownRenderer
+        src = source_link(str(self.fn))  # nbdev's own link misses the line of full names (`#LNone`)
+        md = '---\n\n' + (f'[source]({src}){{target="_blank" style="float:right; font-size:smaller"}}\n\n' if src else '')
+        md += f"{'#' * self.title_level} {self.nm}\n\n" + MarkdownRenderer._repr_markdown_(self)
+        if self.prop:
+            attr = self.prop.rsplit('.', 1)[-1]
+            md = re.sub(r'```python\n(.*?)\n```', lambda m: f"```python\n@property\n{m.group(1).replace('<lambda>', attr)}\n```", md, count=1, flags=re.S)
+        header, table = fields_table(self.sym)
+        if table is None: return md
+        md = re.sub(r'```python\n.*?\n```', lambda m: f'```python\n{header}\n```', md, count=1, flags=re.S)
+        return f'{md}\n\n{table}'
 
-    nbdev.showdoc.BasicMarkdownRenderer = Renderer
+def add_links(cell):
+    "nbdev's `add_links` processor, but leaving the code blocks of markdown outputs alone (a docment's backticks are not a Markdown link there)."
+    nl = NbdevLookup()
+    if cell.cell_type == 'markdown': cell.source = nl.linkify(cell.source)
+    for o in cell.get('outputs', []):
+        if hasattr(o, 'data') and hasattr(o['data'], 'text/markdown'):
+            lines, fenced = ''.join(o.data['text/markdown']).splitlines(True), False
+            for i, l in enumerate(lines):
+                if l.startswith('```'): fenced = not fenced
+                elif not fenced: lines[i] = nl.link_line(l)
+            o.data['text/markdown'] = lines
 
-    def code(self, sym):
-        "nbdev's source link for `sym`, with the line number found for full names too, and no `#LNone`."
-        res = self[sym]
-        if not isinstance(res, tuple): return None
-        _, py, gh = res
-        mod = py[:-3].replace('/', '.') + '.' if py.endswith('.py') else ''
-        line = nbdev.doclinks._lineno(sym[len(mod):] if mod and sym.startswith(mod) else sym, py)
-        return f'{gh}#L{line}' if line else gh
-    nbdev.doclinks.NbdevLookup.code = code
-
-    # `add_show_docs` inserts each automatic `show_doc` right after its export cell, so a cell's definitions came out last
-    # first (a subclass before its base): hand it the names reversed, and they come out in source order
-    def_names = nbdev.processors._def_names
-    nbdev.processors._def_names = lambda cell, shown: def_names(cell, shown)[::-1]
-
-    def add_links(cell):
-        "nbdev's `add_links`, but leaving code blocks of markdown outputs alone (a docment's backticks are not a Markdown link there)."
-        from nbdev.doclinks import NbdevLookup
-        nl = NbdevLookup()
-        if cell.cell_type == 'markdown': cell.source = nl.linkify(cell.source)
-        for o in cell.get('outputs', []):
-            if hasattr(o, 'data') and hasattr(o['data'], 'text/markdown'):
-                lines, fenced = ''.join(o.data['text/markdown']).splitlines(True), False
-                for i, l in enumerate(lines):
-                    if l.startswith('```'): fenced = not fenced
-                    elif not fenced: lines[i] = nl.link_line(l)
-                o.data['text/markdown'] = lines
-    nbdev.processors.add_links = add_links
-    proc = nbdev.processors.exec_show_docs
-    begin, call = proc.begin, proc.__call__
-    def _begin(self):
-        _CELL_CLASSES.clear()
-        return begin(self)
-    def _call(self, cell):
-        if getattr(self, 'k', None) is not None and cell.cell_type == 'code' and nbdev.processors._do_eval(cell): _record_classes(cell.source)
-        return call(self, cell)
-    proc.begin, proc.__call__ = _begin, _call
+def _build_settings():
+    """Set nbdev's `renderer`, `skip_procs` and `procs` for this process: `show_doc` renders with `Renderer`, and `add_links`
+    replaces nbdev's processor of that name. settings.ini stays as it is, so notebooks and `nbdev_test` use nbdev's own."""
+    from nbdev.config import get_config
+    cfg = get_config()
+    me = 'build_docs'  # nbdev imports them by name; run as a script, this module is `__main__`, which IPython's shell replaces
+    sys.modules.setdefault(me, sys.modules[__name__])
+    cfg['renderer'] = f'{me}.Renderer'
+    cfg['skip_procs'] = ','.join(filter(None, [*cfg.get('skip_procs', '').split(','), 'add_links']))
+    cfg['procs'] = ' '.join(filter(None, [*cfg.get('procs', '').split(), f'{me}:add_links']))
+    if get_config().get('renderer') != cfg['renderer']: sys.exit("build_docs: nbdev's get_config() no longer returns one config per process; cannot set the build's renderer and processors")
 
 # ---------------------------------------------------------------- the build
 
@@ -238,7 +269,7 @@ def _process_notebooks():
     import nbdev.doclinks
     refresh_quarto_yml()
     nbdev.doclinks._build_modidx()  # (no nbdev_sidebar: `_finish_proc` writes the sidebar, with its sections)
-    _install_showdoc_patches()
+    _build_settings()
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         proc = proc_nbs(force=True, n_workers=0)
@@ -284,29 +315,15 @@ def _render(proc):
     (docs/'.nojekyll').touch()
     return docs
 
-# smalldocs 0.5.4 fetches search.json, which a browser refuses for a page opened from disk: load search.js instead,
-# which sets `window.smalldocsSearchIndex`, and fall back to fetch
-_SEARCH_FETCH = '''      const r = await fetch(offset + "search.json");
-      index = await r.json();'''
-_SEARCH_SCRIPT = '''      index = await new Promise((ok, fail) => {
-        if (window.smalldocsSearchIndex) { ok(window.smalldocsSearchIndex); return; }
-        const s = document.createElement("script");
-        s.src = offset + "search.js";
-        s.onload = () => (window.smalldocsSearchIndex ? ok(window.smalldocsSearchIndex) : fail(new Error("search.js set no index")));
-        s.onerror = fail;
-        document.head.appendChild(s);
-      }).catch(async () => (await fetch(offset + "search.json")).json());'''
 _KATEX_CDN = re.compile(r'<link rel="stylesheet" href="https://cdn\.jsdelivr\.net/npm/katex@[^"]*">|<script src="https://cdn\.jsdelivr\.net/npm/katex@[^"]*"( defer)?></script>')
 
 def _finish_site(docs:Path, source_url:str):
-    "Vendored KaTeX on every page, source links into this repository, search that works from disk."
+    "Vendored KaTeX on every page, no Google Fonts, source links into this repository, the search index as a script."
     shutil.copytree(KATEX, docs/'site_libs'/'katex', ignore=shutil.ignore_patterns('README.md'))
     for css in sorted((docs/'site_libs'/'themes').rglob('*.css')):  # Bootswatch themes import Google Fonts: offline, the system font
         css.write_text(re.sub(r'@import url\(https?://fonts\.googleapis\.com/[^)]*\);', '', css.read_text()))
-    js = docs/'site_libs'/'smalldocs.js'
-    text = js.read_text()
-    if _SEARCH_FETCH not in text: sys.exit(f"build_docs: {js} no longer loads search.json as smalldocs 0.5.4 did; update _SEARCH_FETCH")
-    js.write_text(text.replace(_SEARCH_FETCH, _SEARCH_SCRIPT))
+    # a page opened from disk may not fetch() search.json, but may load a script: nbs/_quarto.yml's `include-in-header`
+    # serves smalldocs' fetch of search.json from search.js
     index = json.loads((docs/'search.json').read_text())
     (docs/'search.js').write_text('window.smalldocsSearchIndex = ' + json.dumps(index, ensure_ascii=False) + ';\n')
     for page in sorted(docs.rglob('*.html')):
