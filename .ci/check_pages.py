@@ -11,13 +11,23 @@ Checks, on every page unless said otherwise:
   and `_private` ones not) has an entry, on the page of the module that defines it;
 - reading order: a base class's entry before its subclasses', a class's entry before its methods', `save` before
   `load`, `to_json` before `from_json`, `to_dict` before `from_dict`;
-- cut code: no line of code (cells, outputs, signatures) runs past the right edge of its box (at 1280 px);
+- cut code: no line of code runs past the right edge of its box (at 1280 px) unless the box scrolls sideways, and no
+  line of Python source (code cells, show_doc signatures: they wrap) does;
+- wrapped outputs: what code printed, and every other text block (shell sessions, diagrams), keeps its lines as
+  printed: it fails where the computed style lets a line wrap (`white-space` other than `pre`/`nowrap`), or where the
+  words of one line of the text sit on two rendered lines (measured word by word). A probe on index.html checks
+  both ways: a printed table wider than the page, as a cell's output, must scroll unwrapped, and the same table made
+  to wrap (`white-space: pre-wrap`) must be caught;
+- usage lines: every `usage: PROG` printed on a page (or in README.md) names a command of settings.ini's
+  `console_scripts`, not the script that ran the notebook (`usage: run_nbs.py`);
 - links: every link to a local file exists, every `#anchor` exists on its page, nothing links to a repository or site
   that does not exist; no resource fails to load and no script error;
 - build paths: no `/work/`, `/tmp/`, `/root/` or `site-packages` in the pages' text or links (nor in README.md);
 - maths: KaTeX loads offline; `$A^D = \\mathrm{softmax}(L^\\top)$`, rendered by smalldocs and put on a page, typesets;
   every maths span of every page typesets without error;
 - search: in `index.html` opened from disk (file://), typing a query lists results that link to pages.
+
+It also prints (not a check) how many entries each page's "On this page" lists.
 
 Usage: python .ci/check_pages.py [docs_dir]
 """
@@ -79,6 +89,13 @@ def public_methods(cls, lib:str):
         if owner is None or not owner.__module__.startswith(lib + '.'): continue
         fn = _routine(owner, name)
         if fn is not None: yield owner, name, fn
+
+def _console_scripts() -> list:
+    "The command names of settings.ini's `console_scripts` (`mrl_demo=mrl.training:mrl_demo ...`)."
+    cfg = configparser.ConfigParser(); cfg.read(ROOT/'settings.ini')
+    return [e.split('=')[0].strip() for e in cfg['DEFAULT'].get('console_scripts', '').split()]
+
+def readme_text() -> str: return (ROOT/'README.md').read_text() if (ROOT/'README.md').exists() else ''
 
 class Api:
     "The public API of the library: names, classes and methods, and the page and anchor where each should be documented."
@@ -180,32 +197,71 @@ class Chromium:
         for fd in (self.w, self.r): os.close(fd)
         shutil.rmtree(self.profile, ignore_errors=True)
 
+# How a <pre> renders, line by line: the same function measures the pages and the probe (WRAP_PROBE). A <pre> is `source`
+# (Python: code cells, show_doc signatures), which may wrap, or `text` (what code printed, shell sessions, any other
+# block), which must keep each line on one rendered line and scroll sideways when it is wider than its box.
+MEASURE_PRE = r'''
+const measurePre = (pre) => {
+  const source = pre.classList.contains('sourceCode') && pre.classList.contains('python');
+  const code = pre.querySelector(':scope > code') || pre;
+  const cs = getComputedStyle(code), boxStyle = getComputedStyle(pre);
+  // wraps: the style lets a long line break (white-space pre-wrap/pre-line/normal/break-spaces, or text-wrap-mode: wrap)
+  const wrapMode = cs.textWrapMode || (['pre', 'nowrap'].includes(cs.whiteSpace) ? 'nowrap' : 'wrap');
+  const scrolls = ['auto', 'scroll'].includes(boxStyle.overflowX);
+  const box = pre.getBoundingClientRect(), right = box.left + pre.clientLeft + pre.clientWidth + 0.5;
+  const tolerance = 0.5 * parseFloat(cs.fontSize);
+  const out = {source, wraps: wrapMode !== 'nowrap', whiteSpace: cs.whiteSpace, scrolls, lines: 0, past: [], split: []};
+  let line = '', over = false, top = null, bottom = null;
+  const done = () => {
+    out.lines++;
+    if (over) out.past.push(line.trim().slice(0, 100));
+    if (top !== null && bottom - top > tolerance) out.split.push(line.trim().slice(0, 100));
+    line = ''; over = false; top = null; bottom = null;
+  };
+  const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parts = node.data.split('\n');
+    let at = 0;
+    parts.forEach((part, i) => {
+      // measure each word: spaces where a wrapped line breaks, or at its end, may hang past the edge unseen; a line
+      // whose words sit on different rendered lines was split (wrapped) by the browser
+      for (const m of part.matchAll(/\S+/g)) {
+        const r = document.createRange(); r.setStart(node, at + m.index); r.setEnd(node, at + m.index + m[0].length);
+        for (const rect of r.getClientRects()) {
+          if (!rect.width) continue;
+          if (rect.right > right) over = true;
+          top = top === null ? rect.top : Math.min(top, rect.top); bottom = bottom === null ? rect.top : Math.max(bottom, rect.top);
+        }
+      }
+      line += part;
+      at += part.length + 1;
+      if (i < parts.length - 1) done();
+    });
+  }
+  if (line.trim()) done();
+  return out;
+};
+'''
+
 # What the checks read from a loaded page
 COLLECT = r'''(async () => {
   await document.fonts.ready;
   const main = document.querySelector('main') || document.body;
-  // every code line: cut when its text runs past the right edge of its <pre>'s box
-  let lines = 0; const cut = [];
+  /*MEASURE_PRE*/
+  // every code line: cut when its text runs past the right edge of a box that does not scroll (or of Python source,
+  // which wraps); an output or other text block must not wrap: each of its lines on one rendered line
+  let lines = 0, scrolled = 0; const cut = [], wrapped = [], pres = [];
   for (const pre of main.querySelectorAll('pre')) {
-    const box = pre.getBoundingClientRect(), right = box.left + pre.clientLeft + pre.clientWidth + 0.5;
-    let line = '', over = false;
-    const done = () => { lines++; if (over) cut.push(line.trim().slice(0, 100)); line = ''; over = false; };
-    const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const parts = node.data.split('\n');
-      let at = 0;
-      parts.forEach((part, i) => {
-        // measure each word: spaces where a wrapped line breaks, or at its end, may hang past the edge unseen
-        for (const m of part.matchAll(/\S+/g)) {
-          const r = document.createRange(); r.setStart(node, at + m.index); r.setEnd(node, at + m.index + m[0].length);
-          for (const rect of r.getClientRects()) if (rect.width && rect.right > right) over = true;
-        }
-        line += part;
-        at += part.length + 1;
-        if (i < parts.length - 1) done();
-      });
+    if (pre.closest('.code-with-filename-file') || pre.classList.contains('mermaid')) continue;
+    const m = measurePre(pre);
+    lines += m.lines;
+    if (m.source || !m.scrolls) cut.push(...m.past); else scrolled += m.past.length;
+    if (!m.source) {
+      const where = (pre.closest('.cell-output') ? 'output' : 'block') + ' ' + JSON.stringify(pre.textContent.trim().split('\n')[0].slice(0, 60));
+      if (m.wraps) wrapped.push(`${where} wraps (white-space: ${m.whiteSpace})`);
+      if (m.split.length) wrapped.push(`${where}: ${m.split.length} line(s) split over rendered lines, e.g. ${JSON.stringify(m.split[0])}`);
     }
-    if (line.trim()) done();
+    pres.push(pre.textContent);
   }
   const sidebar = [];
   const nav = document.getElementById('quarto-sidebar');
@@ -227,13 +283,16 @@ COLLECT = r'''(async () => {
   return {
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
     entries: [...main.querySelectorAll('h2[id], h3[id], h4[id], h5[id]')].map(e => e.id),
-    lines, cut, sidebar, prev: pn('previous'), next: pn('next'), links,
+    lines, cut, scrolled, wrapped, pres, sidebar, prev: pn('previous'), next: pn('next'), links,
+    toc: document.querySelectorAll('#TOC a.nav-link').length,
     title: ((main.querySelector('h1') || {}).textContent || '').trim(),
     text: document.body.textContent,
     katex: !!(window.katex && window.renderMathInElement),
     maths: maths.length, maths_ok: maths.filter(m => m.querySelector('.katex') && !m.querySelector('.katex-error')).length,
   };
 })()'''
+
+COLLECT = COLLECT.replace('/*MEASURE_PRE*/', MEASURE_PRE)
 
 MATH_PROBE = r'''(async () => {
   const div = document.createElement('div'); div.id = 'mrl-math-probe'; div.innerHTML = %s;
@@ -246,6 +305,26 @@ MATH_PROBE = r'''(async () => {
              text: k ? k.querySelector('annotation').textContent : ''};
   div.remove(); return r;
 })()'''
+
+# A printed table wider than the page, put on a page as a cell's output: the site's CSS must keep its lines whole (and
+# scroll), and the same table made to wrap (`white-space: pre-wrap`, as `code-overflow: wrap` used to do) must be caught
+WRAP_PROBE = r'''(async () => {
+  /*MEASURE_PRE*/
+  const row = (cells) => cells.map((c, i) => String(c).padEnd(i ? 14 : 30)).join(' ');
+  const table = [row(['question', 'answer', 'F1', 'EM', 'start', 'end', 'iterations', 'seconds', 'article', 'id'])]
+    .concat([1, 2, 3].map(k => row([`what does row ${k} say?`, `answer ${k}`, 0.5 * k, k % 2, 10 * k, 10 * k + 3, 4, 0.01 * k, `article ${k}`, `id-${k}`])))
+    .join('\n');
+  const div = document.createElement('div'); div.id = 'mrl-wrap-probe'; div.className = 'cell';
+  div.innerHTML = '<div class="cell-output cell-output-stdout"><pre><code></code></pre></div>';
+  div.querySelector('code').textContent = table;
+  (document.querySelector('main') || document.body).appendChild(div);
+  const pre = div.querySelector('pre');
+  const as_built = measurePre(pre);
+  div.querySelector('code').style.whiteSpace = 'pre-wrap';
+  const forced = measurePre(pre);
+  div.remove();
+  return {width: table.split('\n')[0].length, as_built, forced};
+})()'''.replace('/*MEASURE_PRE*/', MEASURE_PRE)
 
 SEARCH_PROBE = r'''(async () => {
   const input = document.querySelector('.smalldocs-search input');
@@ -293,6 +372,7 @@ def check(docs:Path) -> bool:
         browser.open((docs/'index.html').as_uri())
         from smalldocs.markdown import render
         math = browser.js(MATH_PROBE % json.dumps(render(MATH_SAMPLE, {})))
+        wrap_probe = browser.js(WRAP_PROBE)
         search = browser.js(SEARCH_PROBE % json.dumps(SEARCH_QUERY))
         probe_errors = browser.errors()
     finally:
@@ -351,10 +431,31 @@ def check(docs:Path) -> bool:
                 if other != e and other in pos and pos[other] > pos[e]: problems.append(f"{page}: {e} comes before {other}")
     rep.check('reading order: base class before subclass, class before its methods, save before load, to_json before from_json', problems)
 
-    # code cut at the right edge
+    # code cut at the right edge; outputs that wrap
     problems = [f"{page}: {len(s['cut'])} of {s['lines']} code lines cut, e.g. {s['cut'][0]!r}" for page, s in seen.items() if s['cut']]
     total = sum(s['lines'] for s in seen.values())
-    rep.check(f'cut code: no code line runs past its box at {WIDTH} px', problems, f"{total} code lines, {sum(len(s['cut']) for s in seen.values())} cut")
+    rep.check(f'cut code: no code line runs past a box that does not scroll at {WIDTH} px (Python source wraps)', problems,
+              f"{total} code lines, {sum(len(s['cut']) for s in seen.values())} cut, {sum(s['scrolled'] for s in seen.values())} wider than the page that scroll")
+    problems = [f"{page}: {w}" for page, s in seen.items() for w in s['wrapped']]
+    built, forced = wrap_probe['as_built'], wrap_probe['forced']
+    if built['wraps'] or built['split'] or not built['scrolls'] or not built['past']:
+        problems.append(f"index.html: a {wrap_probe['width']}-character printed table, as a cell's output, does not keep its lines and scroll: {built}")
+    if not (forced['wraps'] and forced['split']):
+        problems.append(f"index.html: the same table made to wrap (white-space: pre-wrap) is not caught: {forced}")
+    rep.check('wrapped outputs: what code printed (and other text blocks) keeps each line on one rendered line and scrolls', problems,
+              f"probe: a {wrap_probe['width']}-character table scrolls as built, and wraps into {len(forced['split'])} split lines when made to wrap")
+
+    # usage lines of commands: the command's own name (a console script), not the script that ran the notebook
+    commands = _console_scripts()
+    usage = re.compile(r'^\s*usage:\s+(\S+)', re.M)
+    problems = [f"{page}: 'usage: {m.group(1)}' names {m.group(1)}, not a command ({', '.join(commands)})"
+                for page, s in seen.items() for text in s['pres'] for m in usage.finditer(text) if m.group(1) not in commands]
+    problems += [f"README.md: 'usage: {m.group(1)}' names {m.group(1)}, not a command ({', '.join(commands)})" for m in usage.finditer(readme_text()) if m.group(1) not in commands]
+    n_usage = sum(len(usage.findall(text)) for s in seen.values() for text in s['pres'])
+    rep.check("usage lines: every printed 'usage:' names the command (a console script of settings.ini)", problems, f"{n_usage} usage lines")
+
+    # "On this page": how many entries each page's table of contents lists (reported, not checked)
+    print(f"info \"On this page\" entries: " + ', '.join(f"{page[:-5]} {s['toc']}" for page, s in sorted(seen.items(), key=lambda kv: -kv[1]['toc'])))
 
     # links
     problems, ids_of = [], {docs/p: set(s['ids']) for p, s in seen.items()}
@@ -367,7 +468,7 @@ def check(docs:Path) -> bool:
             if frag and target.suffix == '.html' and target in ids_of and frag not in ids_of[target]:
                 problems.append(f"{page}: broken link {raw!r} ({text!r}): no #{frag} in {target.name}")
         problems += [f"{page}: {e}" for e in s['errors']]
-    readme = (ROOT/'README.md').read_text() if (ROOT/'README.md').exists() else ''
+    readme = readme_text()
     for m in re.finditer(r'\]\(([^)\s]+)\)', readme):
         href = m.group(1)
         if any(d in href for d in DEAD_URLS): problems.append(f"README.md: link to a repository or site that does not exist: {href}")
