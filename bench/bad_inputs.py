@@ -457,9 +457,9 @@ def _():
 def _forge(name, edit):
     "A checkpoint edited with its digest recomputed (a forger's work): field checks must still name the field."
     from safetensors.torch import save_file
-    import mrl.training as T
-    raw, tensors = T._read_safetensors(trained_run()/'last.safetensors'); h = json.loads(raw); h.pop('sha256'); edit(h)
-    h['sha256'] = T._digest(tensors, T.canonical_json(h)); p = W/name
+    import mrl.checkpoints as C
+    raw, tensors = C._read_safetensors(trained_run()/'last.safetensors'); h = json.loads(raw); h.pop('sha256'); edit(h)
+    h['sha256'] = C._digest(tensors, C.canonical_json(h)); p = W/name
     save_file(tensors, p, metadata={'mrl': json.dumps(h)}); return p
 
 @case(5, "checkpoint (digest recomputed): model_config.hidden = '8'")
@@ -504,10 +504,10 @@ def _():
 @case(5, "checkpoint of the first layout (digest over tensors only)")
 def _():
     from mrl.training import load_reader
-    import mrl.training as T
+    import mrl.checkpoints as C
     from safetensors.torch import save_file
-    raw, tensors = T._read_safetensors(trained_run()/'last.safetensors'); h = json.loads(raw); h.pop('sha256'); h['format'] = 'mrl-checkpoint/1'
-    h['sha256'] = T._digest(tensors, None); save_file(tensors, W/'v1.safetensors', metadata={'mrl': json.dumps(h)})
+    raw, tensors = C._read_safetensors(trained_run()/'last.safetensors'); h = json.loads(raw); h.pop('sha256'); h['format'] = 'mrl-checkpoint/1'
+    h['sha256'] = C._digest(tensors, None); save_file(tensors, W/'v1.safetensors', metadata={'mrl': json.dumps(h)})
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter('always'); load_reader(W/'v1.safetensors', 'cpu')
     return ('handled correctly', 'read with a warning: ' + one_line(w[0].message, 70)) if w else ('silent wrong', 'no warning')
@@ -860,11 +860,11 @@ def _():
 
 @case(10, "history.png written atomically")
 def _():
-    import mrl.training as T
+    import mrl.learner as L
     from unittest import mock
     calls = []
-    with mock.patch.object(T, 'atomic_write', side_effect=lambda p, d: calls.append(Path(p).name)):
-        T.plot_history([{'epoch': 1, 'f1': 1., 'exact_match': 1.}], [2., 1.], W/'h.png')
+    with mock.patch.object(L, 'atomic_write', side_effect=lambda p, d: calls.append(Path(p).name)):
+        L.plot_history([{'epoch': 1, 'f1': 1., 'exact_match': 1.}], [2., 1.], W/'h.png')
     return ('handled correctly', 'through atomic_write') if calls == ['h.png'] else ('silent wrong', f"written directly ({calls})")
 
 # ------------------------------------------------------------------------------- group 0: the Python API of the reader
