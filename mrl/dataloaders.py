@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_dataloaders.ipynb #94a8d243
 from __future__ import annotations
-import inspect, json, math
+import inspect, json, math, sys
 from collections import Counter
 from collections.abc import Sequence, Callable
 from functools import partial
@@ -20,8 +20,9 @@ from fastcore.basics import patch
 from .core import *
 
 # %% auto #0
-__all__ = ['SPECIAL_TOKENS', 'VOCAB_FORMAT', 'Vocab', 'pad_ids', 'check_texts', 'PackedSequences', 'batch_sequences',
-           'stack_items', 'BucketBatchSampler', 'padding_fraction', 'DeviceDataLoader', 'BaseDataset']
+__all__ = ['SPECIAL_TOKENS', 'VOCAB_FUNCTIONS', 'VOCAB_FORMAT', 'Vocab', 'register_function', 'pad_ids', 'check_texts',
+           'PackedSequences', 'batch_sequences', 'stack_items', 'BucketBatchSampler', 'padding_fraction',
+           'DeviceDataLoader', 'BaseDataset']
 
 # %% ../nbs/01_dataloaders.ipynb #a222f171
 SPECIAL_TOKENS = ['bos', 'eos', 'pad', 'unk'] # first in every vocabulary, in this order (MRL's)
@@ -177,33 +178,63 @@ def update_vocab_from_data(self:Vocab,
     return added
 
 # %% ../nbs/01_dataloaders.ipynb #2d5b0876
-def _function_ref(
-    f:Callable, # a module-level function
-    what:str='function', # its role, for the error message
-) -> str:
-    "`'module:qualified.name'` of `f`, with an error when `f` cannot be found again by that name (a lambda, a nested function)."
-    module = getattr(f, '__module__', None) or getattr(getattr(f, '__objclass__', None), '__module__', None) # (methods of builtins: `str.lower`)
-    qualname = getattr(f, '__qualname__', None)
-    if not module or not qualname or '<' in qualname:
-        raise ValueError(f"The {what} {f!r} cannot be saved: only functions defined at the top level of a module can be saved by name")
-    return f"{module}:{qualname}"
+VOCAB_FUNCTIONS:dict[str, Callable] = {} # the functions vocabulary files may name, by the name the files use
 
 # %% ../nbs/01_dataloaders.ipynb #88b26735
+def _qualified_name(
+    f:Callable, # a module-level function (or a method of a builtin type, such as `str.lower`)
+) -> str|None:
+    "`'module:qualified.name'` of `f`, or `None` when `f` has no such name (a lambda, a nested function)."
+    module = getattr(f, '__module__', None) or getattr(getattr(f, '__objclass__', None), '__module__', None) # (`str.lower`)
+    qualname = getattr(f, '__qualname__', None)
+    return None if not module or not qualname or '<' in qualname else f"{module}:{qualname}"
+
+# %% ../nbs/01_dataloaders.ipynb #6f578d71
+def register_function(
+    f:Callable, # a function that vocabulary files may name (as `prefunc`, `postfunc`, `tok_func`)
+    name:str|None=None, # the name files use; `None`: `'module:qualified.name'` of `f` (e.g. `'builtins:str.lower'`)
+) -> Callable:
+    "Let vocabulary files name `f` (in this program); returns `f`, so that it also serves as a decorator."
+    if not callable(f): raise TypeError(f"register_function needs a function, got {f!r}")
+    name = _qualified_name(f) if name is None else name
+    if name is None: raise ValueError(f"{f!r} has no importable name (a lambda or a nested function): pass `name=`")
+    if not isinstance(name, str) or not name.strip(): raise ValueError(f"The name of a registered function must be a non-empty string, got {name!r}")
+    old = VOCAB_FUNCTIONS.get(name)
+    if old is not None and old is not f: raise ValueError(f"{name!r} is already registered for {old!r}; register {f!r} under another name")
+    VOCAB_FUNCTIONS[name] = f
+    return f
+
+# %% ../nbs/01_dataloaders.ipynb #64d2103e
+for _f in (str.lower, str.upper, str.strip, str.split): register_function(_f) # text functions any vocabulary may use
+
+# %% ../nbs/01_dataloaders.ipynb #74f82df9
+_REGISTERING_MODULES = ('mrl.chem', 'mrl.smiles', 'mrl.squad') # mrl's modules that define vocabularies or register functions
+
+# %% ../nbs/01_dataloaders.ipynb #c304b822
+def _function_ref(
+    f:Callable, # a function held by a vocabulary
+    what:str='function', # its role, for the error message
+) -> str:
+    "The name `f` is registered under (what a vocabulary file holds), with an error when it is not registered."
+    name = next((n for n, g in VOCAB_FUNCTIONS.items() if g is f), None)
+    if name is None:
+        raise ValueError(f"The {what} {f!r} cannot be saved: a vocabulary file can only name a registered function; "
+                         f"call `register_function({getattr(f, '__name__', 'f')})` here and in the program that loads the file")
+    return name
+
+# %% ../nbs/01_dataloaders.ipynb #20caed24
 def _resolve_function(
-    ref:str, # `'module:qualified.name'`, as written by `_function_ref`
-    trusted:bool, # may import modules outside `mrl`
+    ref:str, # a registered function's name, as written by `_function_ref`
     where:str, # file and key, for error messages
 ) -> Callable:
-    "The function named by `ref`; outside `mrl`'s modules only when `trusted`."
-    if not isinstance(ref, str) or ref.count(':') != 1: raise ValueError(f"{where} must be a function name \"module:name\", got {ref!r}")
-    module, qualname = ref.split(':')
-    if not trusted and module != 'mrl' and not module.startswith('mrl.'):
-        raise ValueError(f"{where} names {ref!r}, outside mrl: pass trusted=True to import it (only for files you trust)")
-    try:
-        f = import_module(module)
-        for part in qualname.split('.'): f = getattr(f, part)
-    except (ImportError, AttributeError) as e: raise ValueError(f"{where}: cannot find the function {ref!r}: {e}") from None
-    if not callable(f): raise ValueError(f"{where}: {ref!r} is not a function")
+    "The registered function named `ref`: looked up in `VOCAB_FUNCTIONS` only (mrl's own modules are imported to register theirs)."
+    if not isinstance(ref, str): raise ValueError(f"{where} must be the name of a registered function, got {ref!r}")
+    module = ref.split(':')[0]
+    if ref not in VOCAB_FUNCTIONS and module in _REGISTERING_MODULES and module not in sys.modules: import_module(module)
+    f = VOCAB_FUNCTIONS.get(ref)
+    if f is None:
+        raise ValueError(f"{where}: {ref!r} is not a registered function; register it with `mrl.dataloaders.register_function` "
+                         f"in the program that loads the file (a file can name no other function, trusted or not)")
     return f
 
 # %% ../nbs/01_dataloaders.ipynb #7624f312
@@ -230,12 +261,20 @@ def save(self:Vocab,
     "Write the vocabulary (class, settings and tokens) as JSON."
     return atomic_write(path, json.dumps(self.to_json(), ensure_ascii=False, indent=1))
 
+# %% ../nbs/01_dataloaders.ipynb #8f448231
+def _function_fields(
+    cls:type, # a `Vocab` class
+) -> list[str]:
+    "The settings of `cls` that hold functions: constructor parameters annotated `Callable`, and `prefunc`, `postfunc`, `tok_func`."
+    params = inspect.signature(cls.__init__).parameters
+    return list(dict.fromkeys([k for k, p in params.items() if 'Callable' in str(p.annotation)] + ['prefunc', 'postfunc', 'tok_func']))
+
 # %% ../nbs/01_dataloaders.ipynb #a9128d96
 @patch(cls_method=True)
 def _config_from_json(cls:Vocab,
                       config:dict, # the `config` of a vocabulary file
                       source:str, # the file, for error messages
-                      trusted:bool=False, # the file comes from someone you trust
+                      trusted:bool=False, # the file comes from someone you trust (subclasses: allow unshipped settings)
                      ) -> dict:
     "Checked constructor arguments from a file's `config`: known keys only, functions resolved (subclasses check their settings)."
     if not isinstance(config, dict): raise ValueError(f'{source}: "config" must be an object, got {type(config).__name__}')
@@ -245,8 +284,8 @@ def _config_from_json(cls:Vocab,
         unknown = [k for k in config if k not in known]
         if unknown: raise ValueError(f'{source}: unknown key(s) {unknown} in "config" of a {cls.__name__}; known: {known}')
     out = dict(config)
-    for k in ('prefunc', 'postfunc', 'tok_func'):
-        if out.get(k) is not None: out[k] = _resolve_function(out[k], trusted, f'{source}: "config.{k}"')
+    for k in _function_fields(cls):
+        if out.get(k) is not None: out[k] = _resolve_function(out[k], f'{source}: "config.{k}"')
     return out
 
 # %% ../nbs/01_dataloaders.ipynb #555cdc18
@@ -254,12 +293,10 @@ def _vocab_class(
     d:dict, # a vocabulary file's content
     source:str, # the file, for error messages
 ) -> type:
-    "The `Vocab` subclass a file names (its `mrl` module imported if needed)."
+    "The `Vocab` subclass a file names (one of mrl's modules that define vocabularies imported if needed, no other)."
     name, module = d.get('class'), d.get('module', '')
     if not isinstance(name, str): raise ValueError(f'{source}: "class" must be a string, got {name!r}')
-    if name not in Vocab._registry and isinstance(module, str) and module.split('.')[0] == 'mrl':
-        try: import_module(module) # registers the subclass (only modules of the mrl package are imported)
-        except ImportError: pass
+    if name not in Vocab._registry and module in _REGISTERING_MODULES: import_module(module) # registers the subclass
     klass = Vocab if name == 'Vocab' else Vocab._registry.get(name)
     if klass is None: raise ValueError(f"{source}: unknown vocabulary class {name!r}; known: {sorted(Vocab._registry)}")
     return klass
@@ -282,7 +319,7 @@ def _check_itos(
 def from_json(cls:Vocab,
               d:dict, # as written by `to_json`
               source:str='<dict>', # where `d` came from, for error messages
-              trusted:bool=False, # the file comes from someone you trust: allow any tokenizer pattern and functions outside `mrl`
+              trusted:bool=False, # the file comes from someone you trust: allow tokenizer patterns mrl does not ship (never unregistered functions)
              ) -> Vocab:
     "The vocabulary described by `d`, as the subclass it was saved from (which must be `cls` or derive from it)."
     if not isinstance(d, dict) or d.get('format') != VOCAB_FORMAT:
@@ -302,7 +339,7 @@ def from_json(cls:Vocab,
 @patch(cls_method=True)
 def load(cls:Vocab,
          path:str|Path, # JSON file written by `save`
-         trusted:bool=False, # the file comes from someone you trust: allow any tokenizer pattern and functions outside `mrl`
+         trusted:bool=False, # the file comes from someone you trust: allow tokenizer patterns mrl does not ship (never unregistered functions)
         ) -> Vocab:
     "Read a vocabulary saved by `save`, as the subclass it was saved from."
     return cls.from_json(read_json(path, 'vocabulary file'), str(path), trusted)
