@@ -20,7 +20,9 @@ from fastcore.script import anno_parser
 # %% auto #0
 __all__ = ['DEVICE_ENV_VAR', 'DATA_DIR', 'TMP_SUFFIX', 'DEBUG_ENV_VAR', 'EXPECTED_ERRORS', 'default_device', 'to_device',
            'set_seed', 'resolve_num_workers', 'parallel_map', 'sample_path', 'read_text', 'read_json', 'new_file_mode',
-           'atomic_write', 'remove_stale_temporaries', 'MrlError', 'run_command', 'cli_command', 'run_captured']
+           'atomic_write', 'remove_stale_temporaries', 'MrlError', 'run_command', 'cli_command', 'run_captured',
+           'quiet_rdkit', 'to_mol', 'canon_smiles', 'molwt', 'tpsa', 'rings', 'heavy_atoms', 'hbd', 'hba', 'logp',
+           'morgan_generator', 'fingerprint', 'ECFP4', 'ECFP6', 'FCFP4', 'FCFP6', 'Featurized', 'featurize']
 
 # %% ../nbs/00_core.ipynb #dc75e2e8
 DEVICE_ENV_VAR = 'MRL_DEVICE' # environment variable that overrides the automatic device choice
@@ -214,14 +216,20 @@ def remove_stale_temporaries(
     return stale
 
 # %% ../nbs/00_core.ipynb #45749d4b
-_MOVED_TO_CHEM = ('quiet_rdkit', 'to_mol', 'canon_smiles', 'molwt', 'tpsa', 'rings', 'heavy_atoms', 'hbd', 'hba', 'logp',
-                  'morgan_generator', 'fingerprint', 'ECFP4', 'ECFP6', 'FCFP4', 'FCFP6', 'Featurized', 'featurize')
+_all_ = _MOVED_TO_CHEM = ['quiet_rdkit', 'to_mol', 'canon_smiles', 'molwt', 'tpsa', 'rings', 'heavy_atoms', 'hbd', 'hba',
+                          'logp', 'morgan_generator', 'fingerprint', 'ECFP4', 'ECFP6', 'FCFP4', 'FCFP6', 'Featurized',
+                          'featurize'] # in `__all__` (nbdev's `_all_`), imported from `mrl.chem` on first use
 
 # %% ../nbs/00_core.ipynb #ce9f063b
 def __getattr__(name:str):
     "Names that moved to `mrl.chem`, imported from there on first use (PEP 562 module attribute)."
     if name in _MOVED_TO_CHEM: return getattr(importlib.import_module('mrl.chem'), name)
     raise AttributeError(f"module 'mrl.core' has no attribute {name!r}")
+
+# %% ../nbs/00_core.ipynb #08628d2e
+def __dir__() -> list[str]:
+    "The module's names and those that moved to `mrl.chem` (so that `dir()` and completion see them)."
+    return sorted(set(globals()) | set(_MOVED_TO_CHEM))
 
 # %% ../nbs/00_core.ipynb #f41b0635
 DEBUG_ENV_VAR = 'MRL_DEBUG' # set to 1 to see the traceback of every command-line error

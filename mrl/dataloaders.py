@@ -17,12 +17,22 @@ from torch.utils.data import Dataset, DataLoader, Sampler
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 
-from .core import *
+from .core import default_device, to_device, resolve_num_workers, read_json, atomic_write
 
 # %% auto #0
 __all__ = ['SPECIAL_TOKENS', 'VOCAB_FUNCTIONS', 'VOCAB_FORMAT', 'Vocab', 'register_function', 'pad_ids', 'check_texts',
            'PackedSequences', 'batch_sequences', 'stack_items', 'BucketBatchSampler', 'padding_fraction',
-           'DeviceDataLoader', 'BaseDataset']
+           'DeviceDataLoader', 'BaseDataset', 'SMILES_CHAR_VOCAB', 'MAPPING_TOKENS', 'HALOGEN_REPLACE',
+           'MAPPING_REPLACE', 'SMILE_REGEX', 'REACTION_REGEX', 'MAPPING_REGEX', 'AA_MAPPING_REGEX', 'KNOWN_PATTERNS',
+           'AMINO_ACID_VOCAB', 'NUCLEIC_ACID_VOCAB', 'NUCLEIC_ACID_EXPANDED_VOCAB', 'NUCLEIC_ACID_DIMERS',
+           'NUCLEIC_ACID_TRIMERS', 'DNA_VOCAB', 'DNA_DIMERS', 'DNA_TRIMERS', 'SELFIES_VOCAB', 'SELFIES_EXPANDED_VOCAB',
+           'SELFIES_VOCAB_LEGACY', 'SELFIES_EXPANDED_VOCAB_LEGACY', 'vec_to_text_collate', 'Text_Dataset',
+           'Text_Prediction_Dataset', 'Vec_To_Text_Dataset', 'tokenize_by_character', 'tokenize_with_replacements',
+           'regex_tokenize', 'tokenize_by_kmer', 'smile_to_selfie', 'selfie_to_smile', 'split_selfie', 'CharacterVocab',
+           'FuncVocab', 'SelfiesVocab', 'CharacterReplaceVocab', 'RegexVocab', 'KmerVocab', 'test_reconstruction',
+           'pad_vocab', 'vocab_from_hf_tokenizer', 'lm_collate', 'sequence_prediction_collate', 'vector_collate',
+           'vector_reconstruction_collate', 'vector_prediction_collate', 'read_smiles_csv', 'TextDataset',
+           'TextPredictionDataset', 'Vector_Dataset', 'Vec_Recon_Dataset', 'Vec_Prediction_Dataset']
 
 # %% ../nbs/01_dataloaders.ipynb #a222f171
 SPECIAL_TOKENS = ['bos', 'eos', 'pad', 'unk'] # first in every vocabulary, in this order (MRL's)
@@ -720,15 +730,30 @@ def split(self:BaseDataset,
     return self.split_on_idxs(idxs[:n_train], idxs[n_train:])
 
 # %% ../nbs/01_dataloaders.ipynb #1b8c6cc2
-def _reexport(
-    module, # `mrl.smiles`, once it has finished loading
-):
-    "Make the public names of `module` importable from `mrl.dataloaders` too, as MRL's module had them."
-    g = globals()
-    for n in module.__all__:
-        g[n] = getattr(module, n)
-        if n not in __all__: __all__.append(n)
+_all_ = _FROM_SMILES = [ # MRL's names defined in `mrl.smiles`: in `__all__` (nbdev's `_all_`), imported on first use
+    'SMILES_CHAR_VOCAB', 'MAPPING_TOKENS', 'HALOGEN_REPLACE', 'MAPPING_REPLACE', 'SMILE_REGEX', 'REACTION_REGEX',
+    'MAPPING_REGEX', 'AA_MAPPING_REGEX', 'KNOWN_PATTERNS', 'AMINO_ACID_VOCAB', 'NUCLEIC_ACID_VOCAB',
+    'NUCLEIC_ACID_EXPANDED_VOCAB', 'NUCLEIC_ACID_DIMERS', 'NUCLEIC_ACID_TRIMERS', 'DNA_VOCAB', 'DNA_DIMERS',
+    'DNA_TRIMERS', 'SELFIES_VOCAB', 'SELFIES_EXPANDED_VOCAB', 'SELFIES_VOCAB_LEGACY',
+    'SELFIES_EXPANDED_VOCAB_LEGACY', 'vec_to_text_collate', 'Text_Dataset', 'Text_Prediction_Dataset',
+    'Vec_To_Text_Dataset', 'tokenize_by_character', 'tokenize_with_replacements', 'regex_tokenize',
+    'tokenize_by_kmer', 'smile_to_selfie', 'selfie_to_smile', 'split_selfie', 'CharacterVocab', 'FuncVocab',
+    'SelfiesVocab', 'CharacterReplaceVocab', 'RegexVocab', 'KmerVocab', 'test_reconstruction', 'pad_vocab',
+    'vocab_from_hf_tokenizer', 'lm_collate', 'sequence_prediction_collate', 'vector_collate',
+    'vector_reconstruction_collate', 'vector_prediction_collate', 'read_smiles_csv', 'TextDataset',
+    'TextPredictionDataset', 'Vector_Dataset', 'Vec_Recon_Dataset', 'Vec_Prediction_Dataset'
+]
 
 # %% ../nbs/01_dataloaders.ipynb #b1753eda
-import sys as _sys
-if 'mrl.smiles' not in _sys.modules: import mrl.smiles # which calls `_reexport` when it has finished loading
+def __getattr__(name:str):
+    "MRL's names that live in `mrl.smiles`, imported from there on first use (PEP 562 module attribute)."
+    if name not in _FROM_SMILES: raise AttributeError(f"module 'mrl.dataloaders' has no attribute {name!r}")
+    smiles = sys.modules.get('mrl.smiles')
+    if smiles is not None and getattr(getattr(smiles, '__spec__', None), '_initializing', False) and not hasattr(smiles, name):
+        raise AttributeError(f"{name!r} asked for while mrl.smiles is loading: mrl's modules import from mrl.dataloaders by name, not with *")
+    return getattr(import_module('mrl.smiles'), name)
+
+# %% ../nbs/01_dataloaders.ipynb #3c716758
+def __dir__() -> list[str]:
+    "The module's names and MRL's names from `mrl.smiles` (so that `dir()` and completion see them)."
+    return sorted(set(globals()) | set(_FROM_SMILES))
