@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #cc4284e2
 from __future__ import annotations
-import contextlib, gzip, importlib, importlib.util, inspect, io, json, os, random, sys, tempfile, traceback, zlib
+import argparse, contextlib, gzip, importlib, importlib.util, inspect, io, json, os, random, sys, tempfile, traceback, zlib
 from functools import wraps
 from collections.abc import Mapping, Sequence, Callable
 from pathlib import Path
@@ -20,9 +20,10 @@ from fastcore.script import anno_parser
 # %% auto #0
 __all__ = ['DEVICE_ENV_VAR', 'DATA_DIR', 'TMP_SUFFIX', 'DEBUG_ENV_VAR', 'EXPECTED_ERRORS', 'default_device', 'to_device',
            'set_seed', 'resolve_num_workers', 'parallel_map', 'sample_path', 'read_text', 'read_json', 'new_file_mode',
-           'atomic_write', 'remove_stale_temporaries', 'MrlError', 'run_command', 'cli_command', 'run_captured',
-           'quiet_rdkit', 'to_mol', 'canon_smiles', 'molwt', 'tpsa', 'rings', 'heavy_atoms', 'hbd', 'hba', 'logp',
-           'morgan_generator', 'fingerprint', 'ECFP4', 'ECFP6', 'FCFP4', 'FCFP6', 'Featurized', 'featurize']
+           'atomic_write', 'remove_stale_temporaries', 'MrlError', 'command_parser', 'run_command', 'cli_command',
+           'run_captured', 'quiet_rdkit', 'to_mol', 'canon_smiles', 'molwt', 'tpsa', 'rings', 'heavy_atoms', 'hbd',
+           'hba', 'logp', 'morgan_generator', 'fingerprint', 'ECFP4', 'ECFP6', 'FCFP4', 'FCFP6', 'Featurized',
+           'featurize']
 
 # %% ../nbs/00_core.ipynb #dc75e2e8
 DEVICE_ENV_VAR = 'MRL_DEVICE' # environment variable that overrides the automatic device choice
@@ -241,14 +242,23 @@ class MrlError(Exception):
 # %% ../nbs/00_core.ipynb #c20fa9f8
 EXPECTED_ERRORS = (ValueError, OSError, MrlError, torch.OutOfMemoryError) # reported as `error: ...`, without traceback
 
+# %% ../nbs/00_core.ipynb #9423a6b5
+def command_parser(
+    func:Callable, # a console command (made with `cli_command`) or the function it wraps
+) -> argparse.ArgumentParser:
+    "fastcore's `anno_parser` for `func` with the command's own name as `prog`: its usage and `--help` say `usage: mrl_train_qa ...`."
+    func = inspect.unwrap(func)
+    return anno_parser(func, prog=func.__name__)
+
 # %% ../nbs/00_core.ipynb #0869eea6
 def run_command(
     func:Callable, # a function whose parameters are the command's options (documented with docments)
     argv:Sequence[str]|None=None, # the arguments; `None`: `sys.argv[1:]`
 ) -> int:
     "Run `func` as a console command on `argv`: its exit status; an expected error prints `name: error: ...` and gives 2."
-    prog = func.__name__
-    try: args = vars(anno_parser(func, prog=prog).parse_args(argv))     # argparse: usage + error, exit 2; --help: exit 0
+    parser = command_parser(func)
+    prog = parser.prog
+    try: args = vars(parser.parse_args(argv))     # argparse: usage + error, exit 2; --help: exit 0
     except SystemExit as e: return e.code if isinstance(e.code, int) else 2
     args.pop('pdb', None); args.pop('xtra', None)
     try: func(**args)
