@@ -222,7 +222,9 @@ _all_ = _MOVED_TO_CHEM = ['quiet_rdkit', 'to_mol', 'canon_smiles', 'molwt', 'tps
                           'featurize'] # in `__all__` (nbdev's `_all_`), imported from `mrl.chem` on first use
 
 # %% ../nbs/00_core.ipynb #ce9f063b
-def __getattr__(name:str):
+def __getattr__(
+    name:str, # a name not found in the module
+):
     "Names that moved to `mrl.chem`, imported from there on first use (PEP 562 module attribute)."
     if name in _MOVED_TO_CHEM: return getattr(importlib.import_module('mrl.chem'), name)
     raise AttributeError(f"module 'mrl.core' has no attribute {name!r}")
@@ -270,7 +272,9 @@ def run_command(
     return 0
 
 # %% ../nbs/00_core.ipynb #9b900f91
-def _is_script_run(frame) -> bool:
+def _is_script_run(
+    frame, # the frame that called the command (`None` at the top of the stack)
+) -> bool:
     "Whether `frame` is the top level of a file run as a program (a console script's `sys.exit(command())`)."
     g = frame.f_globals if frame else {}
     return bool(frame and frame.f_locals is g and g.get('__name__') == '__main__' and g.get('__file__')

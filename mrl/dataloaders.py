@@ -6,7 +6,7 @@
 from __future__ import annotations
 import inspect, json, math, sys
 from collections import Counter
-from collections.abc import Sequence, Callable
+from collections.abc import Sequence, Callable, Iterable
 from functools import partial
 from importlib import import_module
 from pathlib import Path
@@ -38,7 +38,11 @@ __all__ = ['SPECIAL_TOKENS', 'VOCAB_FUNCTIONS', 'VOCAB_FORMAT', 'Vocab', 'regist
 SPECIAL_TOKENS = ['bos', 'eos', 'pad', 'unk'] # first in every vocabulary, in this order (MRL's)
 
 # %% ../nbs/01_dataloaders.ipynb #c3045d80
-def _check_vocab_args(itos, prefunc, postfunc):
+def _check_vocab_args(
+    itos:Sequence[str], # the tokens given to `Vocab`
+    prefunc:Callable|None, # the `prefunc` given to `Vocab`
+    postfunc:Callable|None, # the `postfunc` given to `Vocab`
+):
     "Errors for tokens that are not a list of strings, and for `prefunc`/`postfunc` that are not functions."
     if isinstance(itos, str): raise TypeError(f"itos must be a list of tokens, got the string {itos[:50]!r}")
     bad = [(i, t) for i, t in enumerate(itos) if not isinstance(t, str)]
@@ -81,92 +85,67 @@ class Vocab:
                 ) -> list[str]:
         "Split `text` into tokens (defined by subclasses)."
         raise NotImplementedError(f"{type(self).__name__} does not define `tokenize`")
+    def preprocess(self,
+                   text:str, # a text about to be tokenized
+                  ) -> str:
+        "`prefunc(text)`, or `text` when there is no `prefunc` (MRL's later hook; subclasses call it in `tokenize`)."
+        return text if self.prefunc is None else self.prefunc(text)
+    def postprocess(self,
+                    text:str, # a reconstructed text
+                   ) -> str:
+        "`postfunc(text)`, or `text` when there is no `postfunc` (applied by `reconstruct` and `decode_batch`)."
+        return text if self.postfunc is None else self.postfunc(text)
 
-# %% ../nbs/01_dataloaders.ipynb #9f3364b4
-@patch
-def preprocess(self:Vocab,
-               text:str, # a text about to be tokenized
-              ) -> str:
-    "`prefunc(text)`, or `text` when there is no `prefunc` (MRL's later hook; subclasses call it in `tokenize`)."
-    return text if self.prefunc is None else self.prefunc(text)
+    def numericalize(self,
+                     tokens:Sequence[str], # tokens, e.g. from `tokenize`
+                    ) -> list[int]:
+        "Ids of `tokens`; tokens not in the vocabulary become `unk` and are counted in `self.unks`."
+        stoi, unk = self.stoi, self.unk_idx
+        ids = [stoi.get(t, unk) for t in tokens]
+        if unk in ids: self.unks.update(t for t in tokens if t not in stoi)
+        return ids
+    def encode(self,
+               text:str, # the text to encode
+              ) -> list[int]:
+        "`numericalize(tokenize(text))`."
+        return self.numericalize(self.tokenize(text))
 
-# %% ../nbs/01_dataloaders.ipynb #6ef4f8f2
-@patch
-def postprocess(self:Vocab,
-                text:str, # a reconstructed text
-               ) -> str:
-    "`postfunc(text)`, or `text` when there is no `postfunc` (applied by `reconstruct` and `decode_batch`)."
-    return text if self.postfunc is None else self.postfunc(text)
+    def _decode_tokens(self) -> list[str]:
+        "The text each id stands for when reconstructing (subclasses may undo replacements)."
+        return self.itos
+    def _reconstruct(self,
+                     ids:Sequence[int], # ids of one text
+                    ) -> list[str]:
+        "Tokens of `ids` up to the first `eos`, without `bos` and `pad`."
+        table, out = self._decode_tokens(), []
+        for i in ids:
+            i = int(i)
+            if i == self.eos_idx: break
+            if i != self.bos_idx and i != self.pad_idx: out.append(table[i])
+        return out
+    def reconstruct(self,
+                    ids:Sequence[int], # ids, e.g. from `numericalize`
+                   ) -> str:
+        "The text of `ids`: stops at the first `eos`, skips `bos` and `pad`; then `postprocess`."
+        return self.postprocess(self.joiner.join(self._reconstruct(ids)))
+    def reconstruct_trajectory(self,
+                               ids:Sequence[int], # ids, e.g. a generated sequence
+                              ) -> list[str]:
+        "Every prefix of the reconstructed text, one token more each time."
+        toks = self._reconstruct(ids)
+        return [self.joiner.join(toks[:i]) for i in range(1, len(toks)+1)]
 
-# %% ../nbs/01_dataloaders.ipynb #185027a1
-@patch
-def numericalize(self:Vocab,
-                 tokens:Sequence[str], # tokens, e.g. from `tokenize`
-                ) -> list[int]:
-    "Ids of `tokens`; tokens not in the vocabulary become `unk` and are counted in `self.unks`."
-    stoi, unk = self.stoi, self.unk_idx
-    ids = [stoi.get(t, unk) for t in tokens]
-    if unk in ids: self.unks.update(t for t in tokens if t not in stoi)
-    return ids
-
-# %% ../nbs/01_dataloaders.ipynb #82a15a14
-@patch
-def encode(self:Vocab,
-           text:str, # the text to encode
-          ) -> list[int]:
-    "`numericalize(tokenize(text))`."
-    return self.numericalize(self.tokenize(text))
-
-# %% ../nbs/01_dataloaders.ipynb #ef2af2d3
-@patch
-def _decode_tokens(self:Vocab) -> list[str]:
-    "The text each id stands for when reconstructing (subclasses may undo replacements)."
-    return self.itos
-
-# %% ../nbs/01_dataloaders.ipynb #efbaf167
-@patch
-def _reconstruct(self:Vocab, ids) -> list[str]:
-    "Tokens of `ids` up to the first `eos`, without `bos` and `pad`."
-    table, out = self._decode_tokens(), []
-    for i in ids:
-        i = int(i)
-        if i == self.eos_idx: break
-        if i != self.bos_idx and i != self.pad_idx: out.append(table[i])
-    return out
-
-# %% ../nbs/01_dataloaders.ipynb #b13b6f72
-@patch
-def reconstruct(self:Vocab,
-                ids:Sequence[int], # ids, e.g. from `numericalize`
-               ) -> str:
-    "The text of `ids`: stops at the first `eos`, skips `bos` and `pad`; then `postprocess`."
-    return self.postprocess(self.joiner.join(self._reconstruct(ids)))
-
-# %% ../nbs/01_dataloaders.ipynb #d3b6734a
-@patch
-def reconstruct_trajectory(self:Vocab,
-                           ids:Sequence[int], # ids, e.g. a generated sequence
-                          ) -> list[str]:
-    "Every prefix of the reconstructed text, one token more each time."
-    toks = self._reconstruct(ids)
-    return [self.joiner.join(toks[:i]) for i in range(1, len(toks)+1)]
-
-# %% ../nbs/01_dataloaders.ipynb #460e2d5f
-@patch
-def _vocab_changed(self:Vocab):
-    "Hook for subclasses that cache lookup tables built from `itos`."
-    pass
-
-# %% ../nbs/01_dataloaders.ipynb #4cbda0ec
-@patch
-def update_vocab(self:Vocab) -> list[str]:
-    "Add the unknown tokens seen so far (most frequent first) to the vocabulary; returns them."
-    new = [t for t, _ in sorted(self.unks.items(), key=lambda kv: (-kv[1], kv[0])) if t not in self.stoi]
-    for t in new: self.stoi[t] = len(self.itos); self.itos.append(t)
-    self.unks = Counter()
-    if new: self.version = getattr(self, 'version', 0) + 1
-    self._vocab_changed()
-    return new
+    def _vocab_changed(self):
+        "Hook for subclasses that cache lookup tables built from `itos`."
+        pass
+    def update_vocab(self) -> list[str]:
+        "Add the unknown tokens seen so far (most frequent first) to the vocabulary; returns them."
+        new = [t for t, _ in sorted(self.unks.items(), key=lambda kv: (-kv[1], kv[0])) if t not in self.stoi]
+        for t in new: self.stoi[t] = len(self.itos); self.itos.append(t)
+        self.unks = Counter()
+        if new: self.version = getattr(self, 'version', 0) + 1
+        self._vocab_changed()
+        return new
 
 # %% ../nbs/01_dataloaders.ipynb #ac494e8d
 @patch
@@ -250,7 +229,7 @@ def _resolve_function(
 # %% ../nbs/01_dataloaders.ipynb #7624f312
 @patch
 def config(self:Vocab) -> dict:
-    "Constructor arguments other than `itos` (JSON-serialisable); subclasses with settings extend it."
+    "Constructor arguments other than `itos` (JSON-serialisable, functions by their registered names); subclasses with settings extend it."
     return {k: _function_ref(f, k) for k, f in [('prefunc', self.prefunc), ('postfunc', self.postfunc)] if f is not None}
 
 # %% ../nbs/01_dataloaders.ipynb #6b39a9c9
@@ -358,7 +337,7 @@ def load(cls:Vocab,
 def pad_ids(
     seqs:Sequence[Sequence], # id sequences of different lengths (each may hold rows of one fixed shape)
     pad_idx:int, # id used for padding
-    dtype=np.int64, # NumPy dtype of the result
+    dtype:type=np.int64, # NumPy dtype of the result
     min_len:int=0, # pad to at least this length
 ) -> tuple[np.ndarray, np.ndarray]:
     "Padded `(n, max_len, ...)` array of `seqs` and their lengths."
@@ -388,13 +367,18 @@ def check_texts(
 
 # %% ../nbs/01_dataloaders.ipynb #489e4b60
 @patch
-def _fast_encode(self:Vocab, texts:list[str]):
+def _fast_encode(self:Vocab,
+                 texts:list[str], # checked texts
+                ) -> tuple[np.ndarray, np.ndarray]|None:
     "Padded ids and lengths of `texts`, vectorised, or `None` to use the plain loop (subclasses may override)."
     return None
 
 # %% ../nbs/01_dataloaders.ipynb #34586147
 @patch
-def _encode_at(self:Vocab, texts, i) -> list[int]:
+def _encode_at(self:Vocab,
+               texts:Sequence[str], # the texts of a batch
+               i:int, # the index of the one to encode
+              ) -> list[int]:
     "`encode(texts[i])`, with errors naming the index."
     try: return self.encode(texts[i])
     except (ValueError, TypeError) as e:
@@ -405,7 +389,7 @@ def _encode_at(self:Vocab, texts, i) -> list[int]:
 def encode_batch(self:Vocab,
                  texts:Sequence[str], # texts to encode
                  as_tensor:bool=True, # return torch LongTensors (else NumPy arrays)
-                ):
+                ) -> tuple[torch.Tensor, torch.Tensor]|tuple[np.ndarray, np.ndarray]:
     "Padded ids `(n, max_len)` of `texts` and their lengths (with `bos`/`eos` when `tokenize` adds them)."
     texts = check_texts(texts, getattr(self, 'text_name', 'text'), allow_empty=True)
     fast = self._fast_encode(texts) if len(texts) else None
@@ -418,7 +402,7 @@ _PLACEHOLDERS = [c for c in range(1, 32) if c != 10] + [127] # bytes standing in
 
 # %% ../nbs/01_dataloaders.ipynb #49651cbe
 @patch
-def _decode_table(self:Vocab):
+def _decode_table(self:Vocab) -> tuple[np.ndarray, dict]|None:
     "Decoding bytes of every id (each text followed by `joiner`): one byte per id, multi-byte texts as placeholders."
     key = (len(self.itos), self.joiner)
     if getattr(self, '_dec_cache', (None,))[0] != key:
@@ -438,7 +422,11 @@ def _decode_table(self:Vocab):
     return self._dec_cache[1]
 
 # %% ../nbs/01_dataloaders.ipynb #266ab397
-def _decode_bytes_u8(ids, lengths, lut) -> bytes:
+def _decode_bytes_u8(
+    ids:np.ndarray, # `(n, max_len)` ids
+    lengths:np.ndarray|None, # lengths of the rows, or `None`
+    lut:np.ndarray, # byte of every id (from `_decode_table`)
+) -> bytes:
     "Decoded bytes of each row, rows ended by newlines, for vocabularies of fewer than 255 ids (bos, eos, pad = 0, 1, 2)."
     n, L = ids.shape
     ids = ids.astype(np.uint8)
@@ -458,7 +446,12 @@ def _decode_bytes_u8(ids, lengths, lut) -> bytes:
     return buf.tobytes().translate(table.tobytes(), b'\x00\x01\x02') # drop bos, eos and pad, map the rest
 
 # %% ../nbs/01_dataloaders.ipynb #996cfc41
-def _decode_bytes(vocab, ids, lengths, lut) -> bytes:
+def _decode_bytes(
+    vocab:Vocab, # the vocabulary (for its special ids)
+    ids:np.ndarray, # `(n, max_len)` ids
+    lengths:np.ndarray|None, # lengths of the rows, or `None`
+    lut:np.ndarray, # byte of every id (from `_decode_table`)
+) -> bytes:
     "Decoded bytes of each row, rows ended by newlines (any vocabulary size)."
     n, L = ids.shape
     is_eos = ids == vocab.eos_idx
@@ -474,8 +467,8 @@ def _decode_bytes(vocab, ids, lengths, lut) -> bytes:
 # %% ../nbs/01_dataloaders.ipynb #86bd6ae2
 @patch
 def decode_batch(self:Vocab,
-                 ids, # `(n, max_len)` ids (tensor or array), e.g. from `encode_batch`
-                 lengths=None, # optional lengths; ids past them are ignored
+                 ids:torch.Tensor|np.ndarray, # `(n, max_len)` ids, e.g. from `encode_batch`
+                 lengths:Sequence[int]|None=None, # lengths of the rows (ids past them are ignored); `None`: whole rows
                 ) -> list[str]:
     "Texts of each row of `ids` (as `reconstruct`: stop at `eos`, skip `bos` and `pad`), vectorised."
     ids = ids.cpu().numpy() if isinstance(ids, torch.Tensor) else np.asarray(ids)
@@ -510,7 +503,9 @@ class PackedSequences(Sequence):
         self.flat, self.lens = flat, lens
         self.offsets = torch.cumsum(lens, 0) - lens
     def __len__(self): return len(self.lens)
-    def __getitem__(self, i):
+    def __getitem__(self,
+                    i:int|slice, # which sequence(s)
+                   ) -> torch.Tensor|list[torch.Tensor]:
         if isinstance(i, slice): return [self[j] for j in range(*i.indices(len(self)))]
         o = int(self.offsets[i]); return self.flat[o:o + int(self.lens[i])]
 
@@ -563,42 +558,34 @@ class BucketBatchSampler(Sampler):
     def __iter__(self):
         for b in self.all_batches()[self.rank::self.num_replicas]: yield b.tolist()
     def __len__(self) -> int: return self._n_batches() // self.num_replicas
+    def set_epoch(self,
+                  epoch:int, # the epoch about to start
+                 ):
+        "Use the shuffles of `epoch` (call before each epoch, as for `DistributedSampler`)."
+        self.epoch = epoch
 
-# %% ../nbs/01_dataloaders.ipynb #8090cf35
-@patch
-def set_epoch(self:BucketBatchSampler,
-              epoch:int, # the epoch about to start
-             ):
-    "Use the shuffles of `epoch` (call before each epoch, as for `DistributedSampler`)."
-    self.epoch = epoch
-
-# %% ../nbs/01_dataloaders.ipynb #c2e54ad6
-@patch
-def _n_batches(self:BucketBatchSampler) -> int:
-    "Number of batches over all ranks."
-    n = len(self.lengths)
-    b = n // self.bs if self.drop_last else math.ceil(n / self.bs)
-    if self.num_replicas > 1: b = (b // self.num_replicas if self.drop_last else math.ceil(b / self.num_replicas)) * self.num_replicas
-    return b
-
-# %% ../nbs/01_dataloaders.ipynb #f09bca43
-@patch
-def all_batches(self:BucketBatchSampler) -> list[np.ndarray]:
-    "The batches of the current epoch for all ranks, in order."
-    n, pool = len(self.lengths), self.bs * self.bucket_mult
-    rng = np.random.default_rng([self.seed, self.epoch])
-    idxs = rng.permutation(n) if self.shuffle else np.arange(n)
-    batches = []
-    for s in range(0, n, pool):
-        chunk = idxs[s:s+pool]
-        chunk = chunk[np.argsort(self.lengths[chunk], kind='stable')]
-        batches += [chunk[i:i+self.bs] for i in range(0, len(chunk), self.bs)]
-    if self.drop_last and batches and len(batches[-1]) < self.bs: batches.pop()
-    if self.shuffle: batches = [batches[i] for i in rng.permutation(len(batches))]
-    total = self._n_batches()
-    if total < len(batches): batches = batches[:total]
-    while batches and len(batches) < total: batches += batches[:total - len(batches)]
-    return batches
+    def _n_batches(self) -> int:
+        "Number of batches over all ranks."
+        n = len(self.lengths)
+        b = n // self.bs if self.drop_last else math.ceil(n / self.bs)
+        if self.num_replicas > 1: b = (b // self.num_replicas if self.drop_last else math.ceil(b / self.num_replicas)) * self.num_replicas
+        return b
+    def all_batches(self) -> list[np.ndarray]:
+        "The batches of the current epoch for all ranks, in order."
+        n, pool = len(self.lengths), self.bs * self.bucket_mult
+        rng = np.random.default_rng([self.seed, self.epoch])
+        idxs = rng.permutation(n) if self.shuffle else np.arange(n)
+        batches = []
+        for s in range(0, n, pool):
+            chunk = idxs[s:s+pool]
+            chunk = chunk[np.argsort(self.lengths[chunk], kind='stable')]
+            batches += [chunk[i:i+self.bs] for i in range(0, len(chunk), self.bs)]
+        if self.drop_last and batches and len(batches[-1]) < self.bs: batches.pop()
+        if self.shuffle: batches = [batches[i] for i in rng.permutation(len(batches))]
+        total = self._n_batches()
+        if total < len(batches): batches = batches[:total]
+        while batches and len(batches) < total: batches += batches[:total - len(batches)]
+        return batches
 
 # %% ../nbs/01_dataloaders.ipynb #7ea828f8
 @patch
@@ -610,7 +597,7 @@ def order(self:BucketBatchSampler) -> np.ndarray:
 # %% ../nbs/01_dataloaders.ipynb #52b6a121
 def padding_fraction(
     lengths:Sequence[int], # length of every item
-    batches, # iterable of lists of indices (e.g. a batch sampler)
+    batches:Iterable[Sequence[int]], # lists of indices (e.g. a batch sampler)
 ) -> float:
     "Fraction of the padded batch tensors that is padding."
     lengths = np.asarray(lengths)
@@ -621,9 +608,10 @@ def padding_fraction(
     return 1 - real / padded if padded else 0.
 
 # %% ../nbs/01_dataloaders.ipynb #92c3d7eb
-def _accepts_device(f) -> bool:
+def _accepts_device(
+    f:Callable, # a collate function
+) -> bool:
     "Whether the collate function `f` takes a `device` argument (MRL's collates do)."
-    import inspect
     try: return 'device' in inspect.signature(f).parameters
     except (TypeError, ValueError): return False
 
@@ -632,7 +620,7 @@ class DeviceDataLoader(DataLoader):
     "A `torch.utils.data.DataLoader` that moves every batch to `device` as it is taken (its workers collate on the CPU)."
     def __init__(self,
                  dataset:Dataset, # the dataset
-                 device=None, # where batches go; `None`: `default_device()`
+                 device:str|torch.device|None=None, # where batches go; `None`: `default_device()`
                  **kwargs, # the arguments of `DataLoader`
                 ):
         super().__init__(dataset, **kwargs)
@@ -653,20 +641,49 @@ class BaseDataset(Dataset):
     def lengths(self) -> np.ndarray|None:
         "Length of every item for bucketing, or `None` (all alike)."
         return None
-
     def new(self,
             *args, # the new data, as the subclass's `new` takes it
             **kwargs, # settings to change
-           ):
+           ) -> BaseDataset:
         "A dataset of the same kind and settings over new data."
         raise NotImplementedError(f"{type(self).__name__} does not define `new`")
-
-    def _subset(self, idxs):
+    def _subset(self,
+                idxs:Sequence[int], # the items to keep
+               ) -> BaseDataset:
         "A dataset of the same kind holding the items at `idxs` (defined by subclasses)."
         raise NotImplementedError(f"{type(self).__name__} does not define `_subset`")
 
+    def split_on_idxs(self,
+                      train_idxs:Sequence[int], # items of the training dataset
+                      valid_idxs:Sequence[int], # items of the validation dataset
+                     ) -> tuple[BaseDataset, BaseDataset]:
+        "`(train, valid)` datasets holding the items at `train_idxs` and `valid_idxs`."
+        return self._subset(train_idxs), self._subset(valid_idxs)
+    def split(self,
+              percent_valid:float, # fraction of items for validation, in [0, 1)
+              seed:int=0, # seed of the permutation
+             ) -> tuple[BaseDataset, BaseDataset]:
+        "Random `(train, valid)` datasets; valid gets `len - int(len*(1-percent_valid))` items."
+        if not 0 <= percent_valid < 1: raise ValueError(f"percent_valid must be in [0, 1), got {percent_valid}")
+        n = len(self)
+        idxs = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).numpy()
+        n_train = int(n * (1 - percent_valid))
+        return self.split_on_idxs(idxs[:n_train], idxs[n_train:])
+
 # %% ../nbs/01_dataloaders.ipynb #895e2256
-def _batching(ds, bs, shuffle, bucket, drop_last, seed, bucket_mult, num_replicas, rank, sampler, batch_sampler) -> dict:
+def _batching(
+    ds:BaseDataset, # the dataset
+    bs:int, # batch size
+    shuffle:bool, # shuffle each epoch
+    bucket:bool|None, # batch items of similar length; `None`: when shuffling
+    drop_last:bool, # drop the incomplete batch
+    seed:int, # seed of the shuffles
+    bucket_mult:int, # pool size in batches for bucketing
+    num_replicas:int, # DistributedDataParallel world size
+    rank:int, # this process's rank
+    sampler:Sampler|None, # the caller's sampler of indices, or `None`
+    batch_sampler:Sampler|None, # the caller's sampler of index lists, or `None`
+) -> dict:
     "The `DataLoader` arguments that choose the batches: a `BucketBatchSampler`, or the caller's sampler as PyTorch takes it."
     if sampler is not None or batch_sampler is not None:
         clash = [n for n, on in [('shuffle=True', shuffle), ('bucket=True', bucket), (f'num_replicas={num_replicas}', num_replicas != 1),
@@ -691,7 +708,7 @@ def dataloader(self:BaseDataset,
                bucket_mult:int=50, # pool size in batches for bucketing
                num_replicas:int=1, # DistributedDataParallel world size
                rank:int=0, # this process's rank
-               device=None, # where batches go; `None`: where the collate function puts them (MRL's: `default_device()`)
+               device:str|torch.device|None=None, # where batches go; `None`: where the collate function puts them (MRL's: `default_device()`)
                sampler:Sampler|None=None, # your own sampler of indices (as in PyTorch; excludes shuffle, bucket, num_replicas)
                batch_sampler:Sampler|None=None, # your own sampler of index lists (as in PyTorch)
                **dl_kwargs, # passed to `torch.utils.data.DataLoader` (e.g. `pin_memory`)
@@ -706,28 +723,6 @@ def dataloader(self:BaseDataset,
     args = dict(num_workers=num_workers, collate_fn=f, **batching, **dl_kwargs)
     if (takes_device and num_workers > 0) or (not takes_device and device is not None): return DeviceDataLoader(self, device, **args)
     return DataLoader(self, **args)
-
-# %% ../nbs/01_dataloaders.ipynb #897e7310
-@patch
-def split_on_idxs(self:BaseDataset,
-                  train_idxs:Sequence[int], # items of the training dataset
-                  valid_idxs:Sequence[int], # items of the validation dataset
-                 ):
-    "`(train, valid)` datasets holding the items at `train_idxs` and `valid_idxs`."
-    return self._subset(train_idxs), self._subset(valid_idxs)
-
-# %% ../nbs/01_dataloaders.ipynb #1ea0e0dc
-@patch
-def split(self:BaseDataset,
-          percent_valid:float, # fraction of items for validation, in [0, 1)
-          seed:int=0, # seed of the permutation
-         ):
-    "Random `(train, valid)` datasets; valid gets `len - int(len*(1-percent_valid))` items."
-    if not 0 <= percent_valid < 1: raise ValueError(f"percent_valid must be in [0, 1), got {percent_valid}")
-    n = len(self)
-    idxs = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).numpy()
-    n_train = int(n * (1 - percent_valid))
-    return self.split_on_idxs(idxs[:n_train], idxs[n_train:])
 
 # %% ../nbs/01_dataloaders.ipynb #1b8c6cc2
 _all_ = _FROM_SMILES = [ # MRL's names defined in `mrl.smiles`: in `__all__` (nbdev's `_all_`), imported on first use
@@ -745,7 +740,9 @@ _all_ = _FROM_SMILES = [ # MRL's names defined in `mrl.smiles`: in `__all__` (nb
 ]
 
 # %% ../nbs/01_dataloaders.ipynb #b1753eda
-def __getattr__(name:str):
+def __getattr__(
+    name:str, # a name not found in the module
+):
     "MRL's names that live in `mrl.smiles`, imported from there on first use (PEP 562 module attribute)."
     if name not in _FROM_SMILES: raise AttributeError(f"module 'mrl.dataloaders' has no attribute {name!r}")
     smiles = sys.modules.get('mrl.smiles')
