@@ -660,14 +660,19 @@ class BaseDataset(Dataset):
         "`(train, valid)` datasets holding the items at `train_idxs` and `valid_idxs`."
         return self._subset(train_idxs), self._subset(valid_idxs)
     def split(self,
-              percent_valid:float, # fraction of items for validation, in [0, 1)
+              valid_pct:float=0.2, # share of the items for validation, in [0, 1)
               seed:int=0, # seed of the permutation
+              *,
+              percent_valid:float|None=None, # MRL's name for `valid_pct`
              ) -> tuple[BaseDataset, BaseDataset]:
-        "Random `(train, valid)` datasets; valid gets `len - int(len*(1-percent_valid))` items."
-        if not 0 <= percent_valid < 1: raise ValueError(f"percent_valid must be in [0, 1), got {percent_valid}")
+        "Random `(train, valid)` datasets; valid gets `len - int(len*(1-valid_pct))` items."
+        if percent_valid is not None and valid_pct != 0.2: raise ValueError("Pass valid_pct or MRL's percent_valid, not both")
+        name, share = ('valid_pct', valid_pct) if percent_valid is None else ('percent_valid', percent_valid)
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share < 1:
+            raise ValueError(f"{name} must be a number in [0, 1), got {share!r}")
         n = len(self)
         idxs = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).numpy()
-        n_train = int(n * (1 - percent_valid))
+        n_train = int(n * (1 - share))
         return self.split_on_idxs(idxs[:n_train], idxs[n_train:])
 
 # %% ../nbs/01_dataloaders.ipynb #895e2256
