@@ -13,7 +13,7 @@ from rdkit.Chem import Descriptors, Crippen, rdMolDescriptors
 from rdkit.Chem import rdFingerprintGenerator
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
-from .core import *
+from .core import parallel_map, resolve_num_workers
 
 # %% auto #0
 __all__ = ['FINGERPRINTS', 'quiet_rdkit', 'to_mol', 'canon_smiles', 'random_smiles', 'remove_stereo', 'molwt', 'average_molwt',

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #cc4284e2
 from __future__ import annotations
-import contextlib, gzip, importlib, importlib.util, inspect, io, json, os, random, sys, tempfile, traceback, zlib
+import argparse, contextlib, gzip, importlib, importlib.util, inspect, io, json, os, random, sys, tempfile, traceback, zlib
 from functools import wraps
 from collections.abc import Mapping, Sequence, Callable
 from pathlib import Path
@@ -18,9 +18,12 @@ from fastcore.parallel import num_cpus, ProcessPoolExecutor
 from fastcore.script import anno_parser
 
 # %% auto #0
-__all__ = ['DEVICE_ENV_VAR', 'DATA_DIR', 'TMP_SUFFIX', 'DEBUG_ENV_VAR', 'EXPECTED_ERRORS', 'default_device', 'to_device',
-           'set_seed', 'resolve_num_workers', 'parallel_map', 'sample_path', 'read_text', 'read_json', 'new_file_mode',
-           'atomic_write', 'remove_stale_temporaries', 'MrlError', 'run_command', 'cli_command', 'run_captured']
+__all__ = ['DEVICE_ENV_VAR', 'DATA_DIR', 'MAX_DECOMPRESSED_BYTES', 'MAX_JSON_DEPTH', 'TMP_SUFFIX', 'DEBUG_ENV_VAR',
+           'EXPECTED_ERRORS', 'default_device', 'to_device', 'set_seed', 'resolve_num_workers', 'parallel_map',
+           'sample_path', 'read_text', 'parse_json', 'read_json', 'file_suffix', 'new_file_mode', 'atomic_write',
+           'remove_stale_temporaries', 'MrlError', 'command_parser', 'run_command', 'cli_command', 'run_captured',
+           'quiet_rdkit', 'to_mol', 'canon_smiles', 'molwt', 'tpsa', 'rings', 'heavy_atoms', 'hbd', 'hba', 'logp',
+           'morgan_generator', 'fingerprint', 'ECFP4', 'ECFP6', 'FCFP4', 'FCFP6', 'Featurized', 'featurize']
 
 # %% ../nbs/00_core.ipynb #dc75e2e8
 DEVICE_ENV_VAR = 'MRL_DEVICE' # environment variable that overrides the automatic device choice
@@ -139,39 +142,135 @@ def _place_of_byte(
     line, col = raw.count(b'\n', 0, i) + 1, i - raw.rfind(b'\n', 0, i)
     return f"byte {i} (line {line}, column {col})"
 
+# %% ../nbs/00_core.ipynb #b4e44ed7
+MAX_DECOMPRESSED_BYTES = 2**30 # largest size a gzipped file may expand to when read (1 GiB); `max_bytes=` of `read_text`/`read_json` changes it
+
+# %% ../nbs/00_core.ipynb #f0f40c40
+MAX_JSON_DEPTH = 100 # deepest nesting of JSON arrays and objects accepted (mrl's own files need fewer than 10 levels)
+
+# %% ../nbs/00_core.ipynb #c68b6436
+def _size(
+    n:int, # a number of bytes
+) -> str:
+    "`n` bytes in words (`1.0 GiB`)."
+    for unit, k in [('GiB', 30), ('MiB', 20), ('KiB', 10)]:
+        if n >= 1 << k: return f"{n / (1 << k):.1f} {unit}"
+    return f"{n} bytes"
+
+# %% ../nbs/00_core.ipynb #e4a2babf
+def _gunzip(
+    head:bytes, # the first bytes of the stream (read already)
+    f:io.BufferedIOBase, # the rest of the stream
+    path:Path, # its name, for error messages
+    max_bytes:int, # refuse to produce more than this
+) -> bytes:
+    "The decompressed content of a gzip stream (every member), decompressed piece by piece and refused as soon as it passes `max_bytes`."
+    out, size, d, fed, data = [], 0, zlib.decompressobj(31), False, head
+    try:
+        while True:
+            if not data:
+                data = f.read(1 << 20)
+                if not data: break
+            if d.eof: d, fed = zlib.decompressobj(31), False    # another gzip member follows
+            part = d.decompress(data, max_bytes + 1 - size); fed = True
+            size += len(part); out.append(part)
+            if size > max_bytes:
+                raise ValueError(f"{path}: gzipped file expands beyond {_size(max_bytes)} (the limit, MAX_DECOMPRESSED_BYTES; "
+                                 f"pass max_bytes= to read it); not decompressed further")
+            data = d.unused_data if d.eof else d.unconsumed_tail
+        if fed and not d.eof: raise EOFError("the file ends inside its compressed data")
+    except (zlib.error, EOFError) as e: raise ValueError(f"{path}: broken gzip file: {e}") from None
+    return b''.join(out)
+
+# %% ../nbs/00_core.ipynb #8fa52a93
+def _read_bytes(
+    path:Path, # a file, a FIFO or a device such as `/dev/stdin`
+    what:str, # what the file should be, for error messages
+    max_bytes:int, # largest size a gzipped file may expand to
+) -> bytes:
+    "The content of `path`, read as a stream (so FIFOs and devices work), decompressed if its first bytes are gzip's."
+    if not path.exists(): raise FileNotFoundError(f"No {what} at {path}")
+    if path.is_dir(): raise ValueError(f"{path} is a folder, not a {what}")
+    with open(path, 'rb') as f:
+        head = f.read(2)
+        if len(head) == 1: head += f.read(1)                    # (a pipe may give one byte first)
+        return _gunzip(head, f, path, max_bytes) if head == b'\x1f\x8b' else head + f.read()
+
 # %% ../nbs/00_core.ipynb #efd34f31
 def read_text(
-    path:str|Path, # a text file, gzipped or not (decided by its content, not its name)
+    path:str|Path, # a text file (or FIFO, `/dev/stdin`), gzipped or not (decided by its content, not its name)
     what:str='file', # what the file should be, for error messages (e.g. `'SQuAD file'`)
     hint:str='', # appended to the message when the file is not UTF-8 (e.g. how to fix it)
+    max_bytes:int|None=None, # largest size a gzipped file may expand to; `None`: `MAX_DECOMPRESSED_BYTES`
 ) -> str:
     "The text of a file (plain or gzipped, UTF-8 with or without BOM), with errors naming the file and the place."
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"No {what} at {path}")
-    if not path.is_file(): raise ValueError(f"{path} is a directory, not a {what}")
-    raw = path.read_bytes()
-    if raw[:2] == b'\x1f\x8b':
-        try: raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as e: raise ValueError(f"{path}: broken gzip file: {e}") from None
+    raw = _read_bytes(path, what, MAX_DECOMPRESSED_BYTES if max_bytes is None else max_bytes)
     try: text = raw.decode('utf-8-sig')
     except UnicodeDecodeError as e:
         raise ValueError(f"{path}: not UTF-8 text: invalid byte {raw[e.start]:#04x} at {_place_of_byte(raw, e.start)}{hint}") from None
     if not text.strip(): raise ValueError(f"{path} is empty, not a {what}")
     return text
 
+# %% ../nbs/00_core.ipynb #816d716e
+def _first_too_deep(
+    raw:bytes, # valid JSON text (up to where it goes too deep), UTF-8
+    max_depth:int, # deepest nesting allowed
+) -> int|None:
+    "Byte offset of the first `[` or `{` (outside strings) that opens level `max_depth + 1`, or `None`; vectorised."
+    if raw.count(b'[') + raw.count(b'{') <= max_depth: return None
+    b = np.frombuffer(raw, np.uint8)
+    quotes = np.flatnonzero(b == 34)
+    run, alive, k = np.zeros(len(quotes), np.int64), np.ones(len(quotes), bool), 1
+    while alive.any():                                    # backslashes just before each quote: an odd number escapes it
+        pos = quotes - k
+        alive &= (pos >= 0) & (b[np.maximum(pos, 0)] == 92)
+        run += alive; k += 1
+    quotes = quotes[run % 2 == 0]
+    brackets = np.flatnonzero((b == 91) | (b == 93) | (b == 123) | (b == 125))
+    brackets = brackets[np.searchsorted(quotes, brackets) % 2 == 0] # outside strings: an even number of quotes before
+    depth = np.cumsum(np.where((b[brackets] == 91) | (b[brackets] == 123), 1, -1))
+    over = np.flatnonzero(depth > max_depth)
+    return int(brackets[over[0]]) if len(over) else None
+
+# %% ../nbs/00_core.ipynb #4410ee68
+def parse_json(
+    text:str|bytes, # JSON text
+    source:str='<text>', # where it comes from (a file, `file: header`), for error messages
+    max_depth:int|None=None, # deepest nesting of arrays and objects accepted; `None`: `MAX_JSON_DEPTH`
+):
+    "The value of JSON `text`, with errors naming `source` and the place, nesting deeper than `max_depth` included (never a `RecursionError`)."
+    max_depth = MAX_JSON_DEPTH if max_depth is None else max_depth
+    try: value, recursed = json.loads(text), False
+    except json.JSONDecodeError as e: raise ValueError(f"{source} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
+    except RecursionError: value, recursed = None, True
+    raw = text.encode('utf-8', 'surrogatepass') if isinstance(text, str) else bytes(text)
+    deep = _first_too_deep(raw, max_depth)
+    if deep is not None or recursed:
+        where = f" at {_place_of_byte(raw, deep)}" if deep is not None else ''
+        raise ValueError(f"{source}: JSON nested deeper than {max_depth} levels{where} (the limit, MAX_JSON_DEPTH)")
+    return value
+
 # %% ../nbs/00_core.ipynb #c7be833e
 def read_json(
-    path:str|Path, # a JSON file, gzipped or not (decided by its content, not its name)
+    path:str|Path, # a JSON file (or FIFO, `/dev/stdin`), gzipped or not (decided by its content, not its name)
     what:str='JSON file', # what the file should be, for error messages (e.g. `'SQuAD file'`)
+    max_bytes:int|None=None, # largest size a gzipped file may expand to; `None`: `MAX_DECOMPRESSED_BYTES`
 ):
     "The parsed content of a JSON file (plain or gzipped, UTF-8 with or without BOM), with errors naming the file and the place."
-    text = read_text(path, what)
-    try: return json.loads(text)
-    except json.JSONDecodeError as e: raise ValueError(f"{path} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
-    except RecursionError: raise ValueError(f"{path}: JSON nested too deeply to read") from None
+    return parse_json(read_text(path, what, max_bytes=max_bytes), str(path))
+
+# %% ../nbs/00_core.ipynb #934cf305
+def file_suffix(
+    path:str|Path, # a file name
+) -> str:
+    "What a file's name says it holds: its last suffix in lower case, after a `.gz` (`data.JSON.GZ` → `.json`; `''` if none)."
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] == '.gz': suffixes.pop()
+    return suffixes[-1] if suffixes else ''
 
 # %% ../nbs/00_core.ipynb #de22ac5f
-TMP_SUFFIX = '.tmp' # suffix of the temporary files of `atomic_write` (named `.NAME.*.tmp`)
+TMP_SUFFIX = '.mrl-tmp' # suffix of the temporary files of `atomic_write` (named `.NAME.*.mrl-tmp`); no other program's
 
 # %% ../nbs/00_core.ipynb #ea64a8ad
 def new_file_mode(
@@ -182,23 +281,40 @@ def new_file_mode(
     umask = os.umask(0); os.umask(umask)
     return 0o666 & ~umask
 
+# %% ../nbs/00_core.ipynb #a5f86dc7
+def _write_error(
+    e:OSError, # what the write raised
+    path:Path, # the file being written
+    kept:str, # what is left as it was
+    why:str='', # where it failed, if not writing
+) -> OSError:
+    "An `OSError` (of `e`'s kind) naming `path`, what went wrong and what was kept."
+    msg = f"Cannot write {path}{why}: {e.strerror or e}; {kept}"
+    return OSError(e.errno, msg) if e.errno else OSError(msg)
+
 # %% ../nbs/00_core.ipynb #ed4a1ee5
 def atomic_write(
     path:str|Path, # destination file
     data:bytes|str, # the whole content (str is written as UTF-8)
 ) -> Path:
     "Write `data` to `path` through a temporary file and `os.replace`, so readers see the old or the new file, never a part."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
     if isinstance(data, str): data = data.encode('utf-8')
-    mode = new_file_mode(path)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix=TMP_SUFFIX, dir=path.parent)
+    if path.is_dir(): raise IsADirectoryError(f"Cannot write {path}: it is a folder")
+    if path.exists() and not path.is_file(): raise ValueError(f"Cannot write {path}: it is not a regular file (a device or a FIFO), which a file written in its place would replace")
+    kept = f"the old {path.name} is untouched" if path.exists() else "nothing was written"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix=TMP_SUFFIX, dir=path.parent)
+    except OSError as e: raise _write_error(e, path, kept, f' (cannot create a file in {path.parent})') from None
     try:
         with os.fdopen(fd, 'wb') as f:
             f.write(data); f.flush(); os.fsync(f.fileno())
-        os.chmod(tmp, mode)
+        os.chmod(tmp, new_file_mode(path))
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp): os.unlink(tmp)
+        if isinstance(e, OSError): raise _write_error(e, path, kept) from None
         raise
     return path
 
@@ -214,14 +330,22 @@ def remove_stale_temporaries(
     return stale
 
 # %% ../nbs/00_core.ipynb #45749d4b
-_MOVED_TO_CHEM = ('quiet_rdkit', 'to_mol', 'canon_smiles', 'molwt', 'tpsa', 'rings', 'heavy_atoms', 'hbd', 'hba', 'logp',
-                  'morgan_generator', 'fingerprint', 'ECFP4', 'ECFP6', 'FCFP4', 'FCFP6', 'Featurized', 'featurize')
+_all_ = _MOVED_TO_CHEM = ['quiet_rdkit', 'to_mol', 'canon_smiles', 'molwt', 'tpsa', 'rings', 'heavy_atoms', 'hbd', 'hba',
+                          'logp', 'morgan_generator', 'fingerprint', 'ECFP4', 'ECFP6', 'FCFP4', 'FCFP6', 'Featurized',
+                          'featurize'] # in `__all__` (nbdev's `_all_`), imported from `mrl.chem` on first use
 
 # %% ../nbs/00_core.ipynb #ce9f063b
-def __getattr__(name:str):
+def __getattr__(
+    name:str, # a name not found in the module
+):
     "Names that moved to `mrl.chem`, imported from there on first use (PEP 562 module attribute)."
     if name in _MOVED_TO_CHEM: return getattr(importlib.import_module('mrl.chem'), name)
     raise AttributeError(f"module 'mrl.core' has no attribute {name!r}")
+
+# %% ../nbs/00_core.ipynb #08628d2e
+def __dir__() -> list[str]:
+    "The module's names and those that moved to `mrl.chem` (so that `dir()` and completion see them)."
+    return sorted(set(globals()) | set(_MOVED_TO_CHEM))
 
 # %% ../nbs/00_core.ipynb #f41b0635
 DEBUG_ENV_VAR = 'MRL_DEBUG' # set to 1 to see the traceback of every command-line error
@@ -233,14 +357,23 @@ class MrlError(Exception):
 # %% ../nbs/00_core.ipynb #c20fa9f8
 EXPECTED_ERRORS = (ValueError, OSError, MrlError, torch.OutOfMemoryError) # reported as `error: ...`, without traceback
 
+# %% ../nbs/00_core.ipynb #9423a6b5
+def command_parser(
+    func:Callable, # a console command (made with `cli_command`) or the function it wraps
+) -> argparse.ArgumentParser:
+    "fastcore's `anno_parser` for `func` with the command's own name as `prog`: its usage and `--help` say `usage: mrl_train_qa ...`."
+    func = inspect.unwrap(func)
+    return anno_parser(func, prog=func.__name__)
+
 # %% ../nbs/00_core.ipynb #0869eea6
 def run_command(
     func:Callable, # a function whose parameters are the command's options (documented with docments)
     argv:Sequence[str]|None=None, # the arguments; `None`: `sys.argv[1:]`
 ) -> int:
     "Run `func` as a console command on `argv`: its exit status; an expected error prints `name: error: ...` and gives 2."
-    prog = func.__name__
-    try: args = vars(anno_parser(func, prog=prog).parse_args(argv))     # argparse: usage + error, exit 2; --help: exit 0
+    parser = command_parser(func)
+    prog = parser.prog
+    try: args = vars(parser.parse_args(argv))     # argparse: usage + error, exit 2; --help: exit 0
     except SystemExit as e: return e.code if isinstance(e.code, int) else 2
     args.pop('pdb', None); args.pop('xtra', None)
     try: func(**args)
@@ -252,7 +385,9 @@ def run_command(
     return 0
 
 # %% ../nbs/00_core.ipynb #9b900f91
-def _is_script_run(frame) -> bool:
+def _is_script_run(
+    frame, # the frame that called the command (`None` at the top of the stack)
+) -> bool:
     "Whether `frame` is the top level of a file run as a program (a console script's `sys.exit(command())`)."
     g = frame.f_globals if frame else {}
     return bool(frame and frame.f_locals is g and g.get('__name__') == '__main__' and g.get('__file__')

@@ -4,9 +4,9 @@
 
 # %% ../nbs/01_dataloaders.ipynb #94a8d243
 from __future__ import annotations
-import inspect, json, math
+import inspect, json, math, sys
 from collections import Counter
-from collections.abc import Sequence, Callable
+from collections.abc import Sequence, Callable, Iterable
 from functools import partial
 from importlib import import_module
 from pathlib import Path
@@ -17,17 +17,32 @@ from torch.utils.data import Dataset, DataLoader, Sampler
 from tqdm.auto import tqdm
 from fastcore.basics import patch
 
-from .core import *
+from .core import default_device, to_device, resolve_num_workers, read_json, atomic_write
 
 # %% auto #0
-__all__ = ['SPECIAL_TOKENS', 'VOCAB_FORMAT', 'Vocab', 'pad_ids', 'check_texts', 'PackedSequences', 'batch_sequences',
-           'stack_items', 'BucketBatchSampler', 'padding_fraction', 'DeviceDataLoader', 'BaseDataset']
+__all__ = ['SPECIAL_TOKENS', 'VOCAB_FUNCTIONS', 'VOCAB_FORMAT', 'Vocab', 'register_function', 'pad_ids', 'check_texts',
+           'PackedSequences', 'batch_sequences', 'stack_items', 'BucketBatchSampler', 'padding_fraction',
+           'DeviceDataLoader', 'BaseDataset', 'SMILES_CHAR_VOCAB', 'MAPPING_TOKENS', 'HALOGEN_REPLACE',
+           'MAPPING_REPLACE', 'SMILE_REGEX', 'REACTION_REGEX', 'MAPPING_REGEX', 'AA_MAPPING_REGEX', 'KNOWN_PATTERNS',
+           'AMINO_ACID_VOCAB', 'NUCLEIC_ACID_VOCAB', 'NUCLEIC_ACID_EXPANDED_VOCAB', 'NUCLEIC_ACID_DIMERS',
+           'NUCLEIC_ACID_TRIMERS', 'DNA_VOCAB', 'DNA_DIMERS', 'DNA_TRIMERS', 'SELFIES_VOCAB', 'SELFIES_EXPANDED_VOCAB',
+           'SELFIES_VOCAB_LEGACY', 'SELFIES_EXPANDED_VOCAB_LEGACY', 'vec_to_text_collate', 'Text_Dataset',
+           'Text_Prediction_Dataset', 'Vec_To_Text_Dataset', 'tokenize_by_character', 'tokenize_with_replacements',
+           'regex_tokenize', 'tokenize_by_kmer', 'smile_to_selfie', 'selfie_to_smile', 'split_selfie', 'CharacterVocab',
+           'FuncVocab', 'SelfiesVocab', 'CharacterReplaceVocab', 'RegexVocab', 'KmerVocab', 'test_reconstruction',
+           'pad_vocab', 'vocab_from_hf_tokenizer', 'lm_collate', 'sequence_prediction_collate', 'vector_collate',
+           'vector_reconstruction_collate', 'vector_prediction_collate', 'read_smiles_csv', 'TextDataset',
+           'TextPredictionDataset', 'Vector_Dataset', 'Vec_Recon_Dataset', 'Vec_Prediction_Dataset']
 
 # %% ../nbs/01_dataloaders.ipynb #a222f171
 SPECIAL_TOKENS = ['bos', 'eos', 'pad', 'unk'] # first in every vocabulary, in this order (MRL's)
 
 # %% ../nbs/01_dataloaders.ipynb #c3045d80
-def _check_vocab_args(itos, prefunc, postfunc):
+def _check_vocab_args(
+    itos:Sequence[str], # the tokens given to `Vocab`
+    prefunc:Callable|None, # the `prefunc` given to `Vocab`
+    postfunc:Callable|None, # the `postfunc` given to `Vocab`
+):
     "Errors for tokens that are not a list of strings, and for `prefunc`/`postfunc` that are not functions."
     if isinstance(itos, str): raise TypeError(f"itos must be a list of tokens, got the string {itos[:50]!r}")
     bad = [(i, t) for i, t in enumerate(itos) if not isinstance(t, str)]
@@ -70,92 +85,67 @@ class Vocab:
                 ) -> list[str]:
         "Split `text` into tokens (defined by subclasses)."
         raise NotImplementedError(f"{type(self).__name__} does not define `tokenize`")
+    def preprocess(self,
+                   text:str, # a text about to be tokenized
+                  ) -> str:
+        "`prefunc(text)`, or `text` when there is no `prefunc` (MRL's later hook; subclasses call it in `tokenize`)."
+        return text if self.prefunc is None else self.prefunc(text)
+    def postprocess(self,
+                    text:str, # a reconstructed text
+                   ) -> str:
+        "`postfunc(text)`, or `text` when there is no `postfunc` (applied by `reconstruct` and `decode_batch`)."
+        return text if self.postfunc is None else self.postfunc(text)
 
-# %% ../nbs/01_dataloaders.ipynb #9f3364b4
-@patch
-def preprocess(self:Vocab,
-               text:str, # a text about to be tokenized
-              ) -> str:
-    "`prefunc(text)`, or `text` when there is no `prefunc` (MRL's later hook; subclasses call it in `tokenize`)."
-    return text if self.prefunc is None else self.prefunc(text)
+    def numericalize(self,
+                     tokens:Sequence[str], # tokens, e.g. from `tokenize`
+                    ) -> list[int]:
+        "Ids of `tokens`; tokens not in the vocabulary become `unk` and are counted in `self.unks`."
+        stoi, unk = self.stoi, self.unk_idx
+        ids = [stoi.get(t, unk) for t in tokens]
+        if unk in ids: self.unks.update(t for t in tokens if t not in stoi)
+        return ids
+    def encode(self,
+               text:str, # the text to encode
+              ) -> list[int]:
+        "`numericalize(tokenize(text))`."
+        return self.numericalize(self.tokenize(text))
 
-# %% ../nbs/01_dataloaders.ipynb #6ef4f8f2
-@patch
-def postprocess(self:Vocab,
-                text:str, # a reconstructed text
-               ) -> str:
-    "`postfunc(text)`, or `text` when there is no `postfunc` (applied by `reconstruct` and `decode_batch`)."
-    return text if self.postfunc is None else self.postfunc(text)
+    def _decode_tokens(self) -> list[str]:
+        "The text each id stands for when reconstructing (subclasses may undo replacements)."
+        return self.itos
+    def _reconstruct(self,
+                     ids:Sequence[int], # ids of one text
+                    ) -> list[str]:
+        "Tokens of `ids` up to the first `eos`, without `bos` and `pad`."
+        table, out = self._decode_tokens(), []
+        for i in ids:
+            i = int(i)
+            if i == self.eos_idx: break
+            if i != self.bos_idx and i != self.pad_idx: out.append(table[i])
+        return out
+    def reconstruct(self,
+                    ids:Sequence[int], # ids, e.g. from `numericalize`
+                   ) -> str:
+        "The text of `ids`: stops at the first `eos`, skips `bos` and `pad`; then `postprocess`."
+        return self.postprocess(self.joiner.join(self._reconstruct(ids)))
+    def reconstruct_trajectory(self,
+                               ids:Sequence[int], # ids, e.g. a generated sequence
+                              ) -> list[str]:
+        "Every prefix of the reconstructed text, one token more each time."
+        toks = self._reconstruct(ids)
+        return [self.joiner.join(toks[:i]) for i in range(1, len(toks)+1)]
 
-# %% ../nbs/01_dataloaders.ipynb #185027a1
-@patch
-def numericalize(self:Vocab,
-                 tokens:Sequence[str], # tokens, e.g. from `tokenize`
-                ) -> list[int]:
-    "Ids of `tokens`; tokens not in the vocabulary become `unk` and are counted in `self.unks`."
-    stoi, unk = self.stoi, self.unk_idx
-    ids = [stoi.get(t, unk) for t in tokens]
-    if unk in ids: self.unks.update(t for t in tokens if t not in stoi)
-    return ids
-
-# %% ../nbs/01_dataloaders.ipynb #82a15a14
-@patch
-def encode(self:Vocab,
-           text:str, # the text to encode
-          ) -> list[int]:
-    "`numericalize(tokenize(text))`."
-    return self.numericalize(self.tokenize(text))
-
-# %% ../nbs/01_dataloaders.ipynb #ef2af2d3
-@patch
-def _decode_tokens(self:Vocab) -> list[str]:
-    "The text each id stands for when reconstructing (subclasses may undo replacements)."
-    return self.itos
-
-# %% ../nbs/01_dataloaders.ipynb #efbaf167
-@patch
-def _reconstruct(self:Vocab, ids) -> list[str]:
-    "Tokens of `ids` up to the first `eos`, without `bos` and `pad`."
-    table, out = self._decode_tokens(), []
-    for i in ids:
-        i = int(i)
-        if i == self.eos_idx: break
-        if i != self.bos_idx and i != self.pad_idx: out.append(table[i])
-    return out
-
-# %% ../nbs/01_dataloaders.ipynb #b13b6f72
-@patch
-def reconstruct(self:Vocab,
-                ids:Sequence[int], # ids, e.g. from `numericalize`
-               ) -> str:
-    "The text of `ids`: stops at the first `eos`, skips `bos` and `pad`; then `postprocess`."
-    return self.postprocess(self.joiner.join(self._reconstruct(ids)))
-
-# %% ../nbs/01_dataloaders.ipynb #d3b6734a
-@patch
-def reconstruct_trajectory(self:Vocab,
-                           ids:Sequence[int], # ids, e.g. a generated sequence
-                          ) -> list[str]:
-    "Every prefix of the reconstructed text, one token more each time."
-    toks = self._reconstruct(ids)
-    return [self.joiner.join(toks[:i]) for i in range(1, len(toks)+1)]
-
-# %% ../nbs/01_dataloaders.ipynb #460e2d5f
-@patch
-def _vocab_changed(self:Vocab):
-    "Hook for subclasses that cache lookup tables built from `itos`."
-    pass
-
-# %% ../nbs/01_dataloaders.ipynb #4cbda0ec
-@patch
-def update_vocab(self:Vocab) -> list[str]:
-    "Add the unknown tokens seen so far (most frequent first) to the vocabulary; returns them."
-    new = [t for t, _ in sorted(self.unks.items(), key=lambda kv: (-kv[1], kv[0])) if t not in self.stoi]
-    for t in new: self.stoi[t] = len(self.itos); self.itos.append(t)
-    self.unks = Counter()
-    if new: self.version = getattr(self, 'version', 0) + 1
-    self._vocab_changed()
-    return new
+    def _vocab_changed(self):
+        "Hook for subclasses that cache lookup tables built from `itos`."
+        pass
+    def update_vocab(self) -> list[str]:
+        "Add the unknown tokens seen so far (most frequent first) to the vocabulary; returns them."
+        new = [t for t, _ in sorted(self.unks.items(), key=lambda kv: (-kv[1], kv[0])) if t not in self.stoi]
+        for t in new: self.stoi[t] = len(self.itos); self.itos.append(t)
+        self.unks = Counter()
+        if new: self.version = getattr(self, 'version', 0) + 1
+        self._vocab_changed()
+        return new
 
 # %% ../nbs/01_dataloaders.ipynb #ac494e8d
 @patch
@@ -177,39 +167,69 @@ def update_vocab_from_data(self:Vocab,
     return added
 
 # %% ../nbs/01_dataloaders.ipynb #2d5b0876
-def _function_ref(
-    f:Callable, # a module-level function
-    what:str='function', # its role, for the error message
-) -> str:
-    "`'module:qualified.name'` of `f`, with an error when `f` cannot be found again by that name (a lambda, a nested function)."
-    module = getattr(f, '__module__', None) or getattr(getattr(f, '__objclass__', None), '__module__', None) # (methods of builtins: `str.lower`)
-    qualname = getattr(f, '__qualname__', None)
-    if not module or not qualname or '<' in qualname:
-        raise ValueError(f"The {what} {f!r} cannot be saved: only functions defined at the top level of a module can be saved by name")
-    return f"{module}:{qualname}"
+VOCAB_FUNCTIONS:dict[str, Callable] = {} # the functions vocabulary files may name, by the name the files use
 
 # %% ../nbs/01_dataloaders.ipynb #88b26735
+def _qualified_name(
+    f:Callable, # a module-level function (or a method of a builtin type, such as `str.lower`)
+) -> str|None:
+    "`'module:qualified.name'` of `f`, or `None` when `f` has no such name (a lambda, a nested function)."
+    module = getattr(f, '__module__', None) or getattr(getattr(f, '__objclass__', None), '__module__', None) # (`str.lower`)
+    qualname = getattr(f, '__qualname__', None)
+    return None if not module or not qualname or '<' in qualname else f"{module}:{qualname}"
+
+# %% ../nbs/01_dataloaders.ipynb #6f578d71
+def register_function(
+    f:Callable, # a function that vocabulary files may name (as `prefunc`, `postfunc`, `tok_func`)
+    name:str|None=None, # the name files use; `None`: `'module:qualified.name'` of `f` (e.g. `'builtins:str.lower'`)
+) -> Callable:
+    "Let vocabulary files name `f` (in this program); returns `f`, so that it also serves as a decorator."
+    if not callable(f): raise TypeError(f"register_function needs a function, got {f!r}")
+    name = _qualified_name(f) if name is None else name
+    if name is None: raise ValueError(f"{f!r} has no importable name (a lambda or a nested function): pass `name=`")
+    if not isinstance(name, str) or not name.strip(): raise ValueError(f"The name of a registered function must be a non-empty string, got {name!r}")
+    old = VOCAB_FUNCTIONS.get(name)
+    if old is not None and old is not f: raise ValueError(f"{name!r} is already registered for {old!r}; register {f!r} under another name")
+    VOCAB_FUNCTIONS[name] = f
+    return f
+
+# %% ../nbs/01_dataloaders.ipynb #64d2103e
+for _f in (str.lower, str.upper, str.strip, str.split): register_function(_f) # text functions any vocabulary may use
+
+# %% ../nbs/01_dataloaders.ipynb #74f82df9
+_REGISTERING_MODULES = ('mrl.chem', 'mrl.smiles', 'mrl.squad') # mrl's modules that define vocabularies or register functions
+
+# %% ../nbs/01_dataloaders.ipynb #c304b822
+def _function_ref(
+    f:Callable, # a function held by a vocabulary
+    what:str='function', # its role, for the error message
+) -> str:
+    "The name `f` is registered under (what a vocabulary file holds), with an error when it is not registered."
+    name = next((n for n, g in VOCAB_FUNCTIONS.items() if g is f), None)
+    if name is None:
+        raise ValueError(f"The {what} {f!r} cannot be saved: a vocabulary file can only name a registered function; "
+                         f"call `register_function({getattr(f, '__name__', 'f')})` here and in the program that loads the file")
+    return name
+
+# %% ../nbs/01_dataloaders.ipynb #20caed24
 def _resolve_function(
-    ref:str, # `'module:qualified.name'`, as written by `_function_ref`
-    trusted:bool, # may import modules outside `mrl`
+    ref:str, # a registered function's name, as written by `_function_ref`
     where:str, # file and key, for error messages
 ) -> Callable:
-    "The function named by `ref`; outside `mrl`'s modules only when `trusted`."
-    if not isinstance(ref, str) or ref.count(':') != 1: raise ValueError(f"{where} must be a function name \"module:name\", got {ref!r}")
-    module, qualname = ref.split(':')
-    if not trusted and module != 'mrl' and not module.startswith('mrl.'):
-        raise ValueError(f"{where} names {ref!r}, outside mrl: pass trusted=True to import it (only for files you trust)")
-    try:
-        f = import_module(module)
-        for part in qualname.split('.'): f = getattr(f, part)
-    except (ImportError, AttributeError) as e: raise ValueError(f"{where}: cannot find the function {ref!r}: {e}") from None
-    if not callable(f): raise ValueError(f"{where}: {ref!r} is not a function")
+    "The registered function named `ref`: looked up in `VOCAB_FUNCTIONS` only (mrl's own modules are imported to register theirs)."
+    if not isinstance(ref, str): raise ValueError(f"{where} must be the name of a registered function, got {ref!r}")
+    module = ref.split(':')[0]
+    if ref not in VOCAB_FUNCTIONS and module in _REGISTERING_MODULES and module not in sys.modules: import_module(module)
+    f = VOCAB_FUNCTIONS.get(ref)
+    if f is None:
+        raise ValueError(f"{where}: {ref!r} is not a registered function; register it with `mrl.dataloaders.register_function` "
+                         f"in the program that loads the file (a file can name no other function, trusted or not)")
     return f
 
 # %% ../nbs/01_dataloaders.ipynb #7624f312
 @patch
 def config(self:Vocab) -> dict:
-    "Constructor arguments other than `itos` (JSON-serialisable); subclasses with settings extend it."
+    "Constructor arguments other than `itos` (JSON-serialisable, functions by their registered names); subclasses with settings extend it."
     return {k: _function_ref(f, k) for k, f in [('prefunc', self.prefunc), ('postfunc', self.postfunc)] if f is not None}
 
 # %% ../nbs/01_dataloaders.ipynb #6b39a9c9
@@ -230,12 +250,20 @@ def save(self:Vocab,
     "Write the vocabulary (class, settings and tokens) as JSON."
     return atomic_write(path, json.dumps(self.to_json(), ensure_ascii=False, indent=1))
 
+# %% ../nbs/01_dataloaders.ipynb #8f448231
+def _function_fields(
+    cls:type, # a `Vocab` class
+) -> list[str]:
+    "The settings of `cls` that hold functions: constructor parameters annotated `Callable`, and `prefunc`, `postfunc`, `tok_func`."
+    params = inspect.signature(cls.__init__).parameters
+    return list(dict.fromkeys([k for k, p in params.items() if 'Callable' in str(p.annotation)] + ['prefunc', 'postfunc', 'tok_func']))
+
 # %% ../nbs/01_dataloaders.ipynb #a9128d96
 @patch(cls_method=True)
 def _config_from_json(cls:Vocab,
                       config:dict, # the `config` of a vocabulary file
                       source:str, # the file, for error messages
-                      trusted:bool=False, # the file comes from someone you trust
+                      trusted:bool=False, # the file comes from someone you trust (subclasses: allow unshipped settings)
                      ) -> dict:
     "Checked constructor arguments from a file's `config`: known keys only, functions resolved (subclasses check their settings)."
     if not isinstance(config, dict): raise ValueError(f'{source}: "config" must be an object, got {type(config).__name__}')
@@ -245,8 +273,8 @@ def _config_from_json(cls:Vocab,
         unknown = [k for k in config if k not in known]
         if unknown: raise ValueError(f'{source}: unknown key(s) {unknown} in "config" of a {cls.__name__}; known: {known}')
     out = dict(config)
-    for k in ('prefunc', 'postfunc', 'tok_func'):
-        if out.get(k) is not None: out[k] = _resolve_function(out[k], trusted, f'{source}: "config.{k}"')
+    for k in _function_fields(cls):
+        if out.get(k) is not None: out[k] = _resolve_function(out[k], f'{source}: "config.{k}"')
     return out
 
 # %% ../nbs/01_dataloaders.ipynb #555cdc18
@@ -254,12 +282,10 @@ def _vocab_class(
     d:dict, # a vocabulary file's content
     source:str, # the file, for error messages
 ) -> type:
-    "The `Vocab` subclass a file names (its `mrl` module imported if needed)."
+    "The `Vocab` subclass a file names (one of mrl's modules that define vocabularies imported if needed, no other)."
     name, module = d.get('class'), d.get('module', '')
     if not isinstance(name, str): raise ValueError(f'{source}: "class" must be a string, got {name!r}')
-    if name not in Vocab._registry and isinstance(module, str) and module.split('.')[0] == 'mrl':
-        try: import_module(module) # registers the subclass (only modules of the mrl package are imported)
-        except ImportError: pass
+    if name not in Vocab._registry and module in _REGISTERING_MODULES: import_module(module) # registers the subclass
     klass = Vocab if name == 'Vocab' else Vocab._registry.get(name)
     if klass is None: raise ValueError(f"{source}: unknown vocabulary class {name!r}; known: {sorted(Vocab._registry)}")
     return klass
@@ -282,7 +308,7 @@ def _check_itos(
 def from_json(cls:Vocab,
               d:dict, # as written by `to_json`
               source:str='<dict>', # where `d` came from, for error messages
-              trusted:bool=False, # the file comes from someone you trust: allow any tokenizer pattern and functions outside `mrl`
+              trusted:bool=False, # the file comes from someone you trust: allow tokenizer patterns mrl does not ship (never unregistered functions)
              ) -> Vocab:
     "The vocabulary described by `d`, as the subclass it was saved from (which must be `cls` or derive from it)."
     if not isinstance(d, dict) or d.get('format') != VOCAB_FORMAT:
@@ -302,7 +328,7 @@ def from_json(cls:Vocab,
 @patch(cls_method=True)
 def load(cls:Vocab,
          path:str|Path, # JSON file written by `save`
-         trusted:bool=False, # the file comes from someone you trust: allow any tokenizer pattern and functions outside `mrl`
+         trusted:bool=False, # the file comes from someone you trust: allow tokenizer patterns mrl does not ship (never unregistered functions)
         ) -> Vocab:
     "Read a vocabulary saved by `save`, as the subclass it was saved from."
     return cls.from_json(read_json(path, 'vocabulary file'), str(path), trusted)
@@ -311,7 +337,7 @@ def load(cls:Vocab,
 def pad_ids(
     seqs:Sequence[Sequence], # id sequences of different lengths (each may hold rows of one fixed shape)
     pad_idx:int, # id used for padding
-    dtype=np.int64, # NumPy dtype of the result
+    dtype:type=np.int64, # NumPy dtype of the result
     min_len:int=0, # pad to at least this length
 ) -> tuple[np.ndarray, np.ndarray]:
     "Padded `(n, max_len, ...)` array of `seqs` and their lengths."
@@ -341,13 +367,18 @@ def check_texts(
 
 # %% ../nbs/01_dataloaders.ipynb #489e4b60
 @patch
-def _fast_encode(self:Vocab, texts:list[str]):
+def _fast_encode(self:Vocab,
+                 texts:list[str], # checked texts
+                ) -> tuple[np.ndarray, np.ndarray]|None:
     "Padded ids and lengths of `texts`, vectorised, or `None` to use the plain loop (subclasses may override)."
     return None
 
 # %% ../nbs/01_dataloaders.ipynb #34586147
 @patch
-def _encode_at(self:Vocab, texts, i) -> list[int]:
+def _encode_at(self:Vocab,
+               texts:Sequence[str], # the texts of a batch
+               i:int, # the index of the one to encode
+              ) -> list[int]:
     "`encode(texts[i])`, with errors naming the index."
     try: return self.encode(texts[i])
     except (ValueError, TypeError) as e:
@@ -358,7 +389,7 @@ def _encode_at(self:Vocab, texts, i) -> list[int]:
 def encode_batch(self:Vocab,
                  texts:Sequence[str], # texts to encode
                  as_tensor:bool=True, # return torch LongTensors (else NumPy arrays)
-                ):
+                ) -> tuple[torch.Tensor, torch.Tensor]|tuple[np.ndarray, np.ndarray]:
     "Padded ids `(n, max_len)` of `texts` and their lengths (with `bos`/`eos` when `tokenize` adds them)."
     texts = check_texts(texts, getattr(self, 'text_name', 'text'), allow_empty=True)
     fast = self._fast_encode(texts) if len(texts) else None
@@ -371,7 +402,7 @@ _PLACEHOLDERS = [c for c in range(1, 32) if c != 10] + [127] # bytes standing in
 
 # %% ../nbs/01_dataloaders.ipynb #49651cbe
 @patch
-def _decode_table(self:Vocab):
+def _decode_table(self:Vocab) -> tuple[np.ndarray, dict]|None:
     "Decoding bytes of every id (each text followed by `joiner`): one byte per id, multi-byte texts as placeholders."
     key = (len(self.itos), self.joiner)
     if getattr(self, '_dec_cache', (None,))[0] != key:
@@ -391,7 +422,11 @@ def _decode_table(self:Vocab):
     return self._dec_cache[1]
 
 # %% ../nbs/01_dataloaders.ipynb #266ab397
-def _decode_bytes_u8(ids, lengths, lut) -> bytes:
+def _decode_bytes_u8(
+    ids:np.ndarray, # `(n, max_len)` ids
+    lengths:np.ndarray|None, # lengths of the rows, or `None`
+    lut:np.ndarray, # byte of every id (from `_decode_table`)
+) -> bytes:
     "Decoded bytes of each row, rows ended by newlines, for vocabularies of fewer than 255 ids (bos, eos, pad = 0, 1, 2)."
     n, L = ids.shape
     ids = ids.astype(np.uint8)
@@ -411,7 +446,12 @@ def _decode_bytes_u8(ids, lengths, lut) -> bytes:
     return buf.tobytes().translate(table.tobytes(), b'\x00\x01\x02') # drop bos, eos and pad, map the rest
 
 # %% ../nbs/01_dataloaders.ipynb #996cfc41
-def _decode_bytes(vocab, ids, lengths, lut) -> bytes:
+def _decode_bytes(
+    vocab:Vocab, # the vocabulary (for its special ids)
+    ids:np.ndarray, # `(n, max_len)` ids
+    lengths:np.ndarray|None, # lengths of the rows, or `None`
+    lut:np.ndarray, # byte of every id (from `_decode_table`)
+) -> bytes:
     "Decoded bytes of each row, rows ended by newlines (any vocabulary size)."
     n, L = ids.shape
     is_eos = ids == vocab.eos_idx
@@ -427,8 +467,8 @@ def _decode_bytes(vocab, ids, lengths, lut) -> bytes:
 # %% ../nbs/01_dataloaders.ipynb #86bd6ae2
 @patch
 def decode_batch(self:Vocab,
-                 ids, # `(n, max_len)` ids (tensor or array), e.g. from `encode_batch`
-                 lengths=None, # optional lengths; ids past them are ignored
+                 ids:torch.Tensor|np.ndarray, # `(n, max_len)` ids, e.g. from `encode_batch`
+                 lengths:Sequence[int]|None=None, # lengths of the rows (ids past them are ignored); `None`: whole rows
                 ) -> list[str]:
     "Texts of each row of `ids` (as `reconstruct`: stop at `eos`, skip `bos` and `pad`), vectorised."
     ids = ids.cpu().numpy() if isinstance(ids, torch.Tensor) else np.asarray(ids)
@@ -463,7 +503,9 @@ class PackedSequences(Sequence):
         self.flat, self.lens = flat, lens
         self.offsets = torch.cumsum(lens, 0) - lens
     def __len__(self): return len(self.lens)
-    def __getitem__(self, i):
+    def __getitem__(self,
+                    i:int|slice, # which sequence(s)
+                   ) -> torch.Tensor|list[torch.Tensor]:
         if isinstance(i, slice): return [self[j] for j in range(*i.indices(len(self)))]
         o = int(self.offsets[i]); return self.flat[o:o + int(self.lens[i])]
 
@@ -516,42 +558,34 @@ class BucketBatchSampler(Sampler):
     def __iter__(self):
         for b in self.all_batches()[self.rank::self.num_replicas]: yield b.tolist()
     def __len__(self) -> int: return self._n_batches() // self.num_replicas
+    def set_epoch(self,
+                  epoch:int, # the epoch about to start
+                 ):
+        "Use the shuffles of `epoch` (call before each epoch, as for `DistributedSampler`)."
+        self.epoch = epoch
 
-# %% ../nbs/01_dataloaders.ipynb #8090cf35
-@patch
-def set_epoch(self:BucketBatchSampler,
-              epoch:int, # the epoch about to start
-             ):
-    "Use the shuffles of `epoch` (call before each epoch, as for `DistributedSampler`)."
-    self.epoch = epoch
-
-# %% ../nbs/01_dataloaders.ipynb #c2e54ad6
-@patch
-def _n_batches(self:BucketBatchSampler) -> int:
-    "Number of batches over all ranks."
-    n = len(self.lengths)
-    b = n // self.bs if self.drop_last else math.ceil(n / self.bs)
-    if self.num_replicas > 1: b = (b // self.num_replicas if self.drop_last else math.ceil(b / self.num_replicas)) * self.num_replicas
-    return b
-
-# %% ../nbs/01_dataloaders.ipynb #f09bca43
-@patch
-def all_batches(self:BucketBatchSampler) -> list[np.ndarray]:
-    "The batches of the current epoch for all ranks, in order."
-    n, pool = len(self.lengths), self.bs * self.bucket_mult
-    rng = np.random.default_rng([self.seed, self.epoch])
-    idxs = rng.permutation(n) if self.shuffle else np.arange(n)
-    batches = []
-    for s in range(0, n, pool):
-        chunk = idxs[s:s+pool]
-        chunk = chunk[np.argsort(self.lengths[chunk], kind='stable')]
-        batches += [chunk[i:i+self.bs] for i in range(0, len(chunk), self.bs)]
-    if self.drop_last and batches and len(batches[-1]) < self.bs: batches.pop()
-    if self.shuffle: batches = [batches[i] for i in rng.permutation(len(batches))]
-    total = self._n_batches()
-    if total < len(batches): batches = batches[:total]
-    while batches and len(batches) < total: batches += batches[:total - len(batches)]
-    return batches
+    def _n_batches(self) -> int:
+        "Number of batches over all ranks."
+        n = len(self.lengths)
+        b = n // self.bs if self.drop_last else math.ceil(n / self.bs)
+        if self.num_replicas > 1: b = (b // self.num_replicas if self.drop_last else math.ceil(b / self.num_replicas)) * self.num_replicas
+        return b
+    def all_batches(self) -> list[np.ndarray]:
+        "The batches of the current epoch for all ranks, in order."
+        n, pool = len(self.lengths), self.bs * self.bucket_mult
+        rng = np.random.default_rng([self.seed, self.epoch])
+        idxs = rng.permutation(n) if self.shuffle else np.arange(n)
+        batches = []
+        for s in range(0, n, pool):
+            chunk = idxs[s:s+pool]
+            chunk = chunk[np.argsort(self.lengths[chunk], kind='stable')]
+            batches += [chunk[i:i+self.bs] for i in range(0, len(chunk), self.bs)]
+        if self.drop_last and batches and len(batches[-1]) < self.bs: batches.pop()
+        if self.shuffle: batches = [batches[i] for i in rng.permutation(len(batches))]
+        total = self._n_batches()
+        if total < len(batches): batches = batches[:total]
+        while batches and len(batches) < total: batches += batches[:total - len(batches)]
+        return batches
 
 # %% ../nbs/01_dataloaders.ipynb #7ea828f8
 @patch
@@ -563,7 +597,7 @@ def order(self:BucketBatchSampler) -> np.ndarray:
 # %% ../nbs/01_dataloaders.ipynb #52b6a121
 def padding_fraction(
     lengths:Sequence[int], # length of every item
-    batches, # iterable of lists of indices (e.g. a batch sampler)
+    batches:Iterable[Sequence[int]], # lists of indices (e.g. a batch sampler)
 ) -> float:
     "Fraction of the padded batch tensors that is padding."
     lengths = np.asarray(lengths)
@@ -574,9 +608,10 @@ def padding_fraction(
     return 1 - real / padded if padded else 0.
 
 # %% ../nbs/01_dataloaders.ipynb #92c3d7eb
-def _accepts_device(f) -> bool:
+def _accepts_device(
+    f:Callable, # a collate function
+) -> bool:
     "Whether the collate function `f` takes a `device` argument (MRL's collates do)."
-    import inspect
     try: return 'device' in inspect.signature(f).parameters
     except (TypeError, ValueError): return False
 
@@ -585,7 +620,7 @@ class DeviceDataLoader(DataLoader):
     "A `torch.utils.data.DataLoader` that moves every batch to `device` as it is taken (its workers collate on the CPU)."
     def __init__(self,
                  dataset:Dataset, # the dataset
-                 device=None, # where batches go; `None`: `default_device()`
+                 device:str|torch.device|None=None, # where batches go; `None`: `default_device()`
                  **kwargs, # the arguments of `DataLoader`
                 ):
         super().__init__(dataset, **kwargs)
@@ -606,20 +641,54 @@ class BaseDataset(Dataset):
     def lengths(self) -> np.ndarray|None:
         "Length of every item for bucketing, or `None` (all alike)."
         return None
-
     def new(self,
             *args, # the new data, as the subclass's `new` takes it
             **kwargs, # settings to change
-           ):
+           ) -> BaseDataset:
         "A dataset of the same kind and settings over new data."
         raise NotImplementedError(f"{type(self).__name__} does not define `new`")
-
-    def _subset(self, idxs):
+    def _subset(self,
+                idxs:Sequence[int], # the items to keep
+               ) -> BaseDataset:
         "A dataset of the same kind holding the items at `idxs` (defined by subclasses)."
         raise NotImplementedError(f"{type(self).__name__} does not define `_subset`")
 
+    def split_on_idxs(self,
+                      train_idxs:Sequence[int], # items of the training dataset
+                      valid_idxs:Sequence[int], # items of the validation dataset
+                     ) -> tuple[BaseDataset, BaseDataset]:
+        "`(train, valid)` datasets holding the items at `train_idxs` and `valid_idxs`."
+        return self._subset(train_idxs), self._subset(valid_idxs)
+    def split(self,
+              valid_pct:float=0.2, # share of the items for validation, in [0, 1)
+              seed:int=0, # seed of the permutation
+              *,
+              percent_valid:float|None=None, # MRL's name for `valid_pct`
+             ) -> tuple[BaseDataset, BaseDataset]:
+        "Random `(train, valid)` datasets; valid gets `len - int(len*(1-valid_pct))` items."
+        if percent_valid is not None and valid_pct != 0.2: raise ValueError("Pass valid_pct or MRL's percent_valid, not both")
+        name, share = ('valid_pct', valid_pct) if percent_valid is None else ('percent_valid', percent_valid)
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share < 1:
+            raise ValueError(f"{name} must be a number in [0, 1), got {share!r}")
+        n = len(self)
+        idxs = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).numpy()
+        n_train = int(n * (1 - share))
+        return self.split_on_idxs(idxs[:n_train], idxs[n_train:])
+
 # %% ../nbs/01_dataloaders.ipynb #895e2256
-def _batching(ds, bs, shuffle, bucket, drop_last, seed, bucket_mult, num_replicas, rank, sampler, batch_sampler) -> dict:
+def _batching(
+    ds:BaseDataset, # the dataset
+    bs:int, # batch size
+    shuffle:bool, # shuffle each epoch
+    bucket:bool|None, # batch items of similar length; `None`: when shuffling
+    drop_last:bool, # drop the incomplete batch
+    seed:int, # seed of the shuffles
+    bucket_mult:int, # pool size in batches for bucketing
+    num_replicas:int, # DistributedDataParallel world size
+    rank:int, # this process's rank
+    sampler:Sampler|None, # the caller's sampler of indices, or `None`
+    batch_sampler:Sampler|None, # the caller's sampler of index lists, or `None`
+) -> dict:
     "The `DataLoader` arguments that choose the batches: a `BucketBatchSampler`, or the caller's sampler as PyTorch takes it."
     if sampler is not None or batch_sampler is not None:
         clash = [n for n, on in [('shuffle=True', shuffle), ('bucket=True', bucket), (f'num_replicas={num_replicas}', num_replicas != 1),
@@ -644,7 +713,7 @@ def dataloader(self:BaseDataset,
                bucket_mult:int=50, # pool size in batches for bucketing
                num_replicas:int=1, # DistributedDataParallel world size
                rank:int=0, # this process's rank
-               device=None, # where batches go; `None`: where the collate function puts them (MRL's: `default_device()`)
+               device:str|torch.device|None=None, # where batches go; `None`: where the collate function puts them (MRL's: `default_device()`)
                sampler:Sampler|None=None, # your own sampler of indices (as in PyTorch; excludes shuffle, bucket, num_replicas)
                batch_sampler:Sampler|None=None, # your own sampler of index lists (as in PyTorch)
                **dl_kwargs, # passed to `torch.utils.data.DataLoader` (e.g. `pin_memory`)
@@ -660,38 +729,33 @@ def dataloader(self:BaseDataset,
     if (takes_device and num_workers > 0) or (not takes_device and device is not None): return DeviceDataLoader(self, device, **args)
     return DataLoader(self, **args)
 
-# %% ../nbs/01_dataloaders.ipynb #897e7310
-@patch
-def split_on_idxs(self:BaseDataset,
-                  train_idxs:Sequence[int], # items of the training dataset
-                  valid_idxs:Sequence[int], # items of the validation dataset
-                 ):
-    "`(train, valid)` datasets holding the items at `train_idxs` and `valid_idxs`."
-    return self._subset(train_idxs), self._subset(valid_idxs)
-
-# %% ../nbs/01_dataloaders.ipynb #1ea0e0dc
-@patch
-def split(self:BaseDataset,
-          percent_valid:float, # fraction of items for validation, in [0, 1)
-          seed:int=0, # seed of the permutation
-         ):
-    "Random `(train, valid)` datasets; valid gets `len - int(len*(1-percent_valid))` items."
-    if not 0 <= percent_valid < 1: raise ValueError(f"percent_valid must be in [0, 1), got {percent_valid}")
-    n = len(self)
-    idxs = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).numpy()
-    n_train = int(n * (1 - percent_valid))
-    return self.split_on_idxs(idxs[:n_train], idxs[n_train:])
-
 # %% ../nbs/01_dataloaders.ipynb #1b8c6cc2
-def _reexport(
-    module, # `mrl.smiles`, once it has finished loading
-):
-    "Make the public names of `module` importable from `mrl.dataloaders` too, as MRL's module had them."
-    g = globals()
-    for n in module.__all__:
-        g[n] = getattr(module, n)
-        if n not in __all__: __all__.append(n)
+_all_ = _FROM_SMILES = [ # MRL's names defined in `mrl.smiles`: in `__all__` (nbdev's `_all_`), imported on first use
+    'SMILES_CHAR_VOCAB', 'MAPPING_TOKENS', 'HALOGEN_REPLACE', 'MAPPING_REPLACE', 'SMILE_REGEX', 'REACTION_REGEX',
+    'MAPPING_REGEX', 'AA_MAPPING_REGEX', 'KNOWN_PATTERNS', 'AMINO_ACID_VOCAB', 'NUCLEIC_ACID_VOCAB',
+    'NUCLEIC_ACID_EXPANDED_VOCAB', 'NUCLEIC_ACID_DIMERS', 'NUCLEIC_ACID_TRIMERS', 'DNA_VOCAB', 'DNA_DIMERS',
+    'DNA_TRIMERS', 'SELFIES_VOCAB', 'SELFIES_EXPANDED_VOCAB', 'SELFIES_VOCAB_LEGACY',
+    'SELFIES_EXPANDED_VOCAB_LEGACY', 'vec_to_text_collate', 'Text_Dataset', 'Text_Prediction_Dataset',
+    'Vec_To_Text_Dataset', 'tokenize_by_character', 'tokenize_with_replacements', 'regex_tokenize',
+    'tokenize_by_kmer', 'smile_to_selfie', 'selfie_to_smile', 'split_selfie', 'CharacterVocab', 'FuncVocab',
+    'SelfiesVocab', 'CharacterReplaceVocab', 'RegexVocab', 'KmerVocab', 'test_reconstruction', 'pad_vocab',
+    'vocab_from_hf_tokenizer', 'lm_collate', 'sequence_prediction_collate', 'vector_collate',
+    'vector_reconstruction_collate', 'vector_prediction_collate', 'read_smiles_csv', 'TextDataset',
+    'TextPredictionDataset', 'Vector_Dataset', 'Vec_Recon_Dataset', 'Vec_Prediction_Dataset'
+]
 
 # %% ../nbs/01_dataloaders.ipynb #b1753eda
-import sys as _sys
-if 'mrl.smiles' not in _sys.modules: import mrl.smiles # which calls `_reexport` when it has finished loading
+def __getattr__(
+    name:str, # a name not found in the module
+):
+    "MRL's names that live in `mrl.smiles`, imported from there on first use (PEP 562 module attribute)."
+    if name not in _FROM_SMILES: raise AttributeError(f"module 'mrl.dataloaders' has no attribute {name!r}")
+    smiles = sys.modules.get('mrl.smiles')
+    if smiles is not None and getattr(getattr(smiles, '__spec__', None), '_initializing', False) and not hasattr(smiles, name):
+        raise AttributeError(f"{name!r} asked for while mrl.smiles is loading: mrl's modules import from mrl.dataloaders by name, not with *")
+    return getattr(import_module('mrl.smiles'), name)
+
+# %% ../nbs/01_dataloaders.ipynb #3c716758
+def __dir__() -> list[str]:
+    "The module's names and MRL's names from `mrl.smiles` (so that `dir()` and completion see them)."
+    return sorted(set(globals()) | set(_FROM_SMILES))

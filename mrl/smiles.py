@@ -14,9 +14,9 @@ import numpy as np
 import torch
 from fastcore.basics import chunked, patch
 
-from .core import *
-from .dataloaders import *
-from .dataloaders import _check_itos, _function_ref
+from .core import read_json, read_text, to_device
+from .dataloaders import (SPECIAL_TOKENS, Vocab, BaseDataset, PackedSequences, batch_sequences, check_texts, stack_items,
+                             register_function, _check_itos, _function_ref)
 
 # %% auto #0
 __all__ = ['SMILES_CHAR_VOCAB', 'MAPPING_TOKENS', 'HALOGEN_REPLACE', 'MAPPING_REPLACE', 'SMILE_REGEX', 'REACTION_REGEX',
@@ -1189,8 +1189,3 @@ def split_by_molecule(self:(TextDataset, Vector_Dataset),
     "Random `(train, valid[, test])` datasets in which every copy of a molecule is in one part; molecules that do not parse are left out and reported."
     from mrl.chem import split_by_molecule
     return _split_datasets(self, split_by_molecule(self.smiles, percent_valid, percent_test, seed, n_workers), percent_test > 0)
-
-# %% ../nbs/01a_smiles.ipynb #fc9dda1c
-import importlib as _importlib
-import mrl.dataloaders as _dataloaders
-_dataloaders._reexport(_importlib.import_module('mrl.smiles'))
