@@ -13,7 +13,6 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from torch import _VF
 from contextlib import contextmanager, nullcontext
 from fastcore.basics import patch
-from .core import *
 
 # %% auto #0
 __all__ = ['mask_from_lengths', 'check_lengths', 'masked_softmax', 'CoattentionOutput', 'coattention', 'native_rnn',

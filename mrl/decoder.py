@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_decoder.ipynb #37a94e47
 from __future__ import annotations
-import dataclasses, math, warnings
+import dataclasses, warnings
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -12,8 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from fastcore.basics import patch
-from .core import *
-from .coattention import *
+from .coattention import CoattentionEncoder, check_lengths, mask_from_lengths, masked_softmax
 
 # %% auto #0
 __all__ = ['NEG_INF', 'CHUNK_BYTES', 'SPARSE_MIN_POOL', 'best_span', 'HighwayMaxout', 'DynamicPointingDecoder', 'DCNConfig',

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01b_squad.ipynb #d97d35b1
 from __future__ import annotations
-import gzip, json, math, re, string, time, warnings
+import gzip, re, string, warnings
 from functools import partial
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -20,9 +20,8 @@ from fastcore.basics import patch, chunked
 from nltk.stem import PorterStemmer
 from nltk.tokenize import NLTKWordTokenizer
 
-from .core import *
-from .core import _place_of_byte
-from .dataloaders import *
+from .core import parallel_map, read_json, _place_of_byte
+from .dataloaders import BaseDataset, Vocab, pad_ids
 
 # %% auto #0
 __all__ = ['MISS_ARTEFACTS', 'QAExample', 'Problem', 'SquadData', 'read_squad', 'normalize_token', 'tokenize_many',
