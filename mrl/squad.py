@@ -24,12 +24,12 @@ from .core import parallel_map, read_json, _place_of_byte
 from .dataloaders import BaseDataset, Vocab, pad_ids
 
 # %% auto #0
-__all__ = ['MISS_ARTEFACTS', 'QAExample', 'Problem', 'SquadData', 'read_squad', 'normalize_token', 'tokenize_many',
-           'tokenize_with_offsets', 'tokenize_examples', 'char_to_token_span', 'span_to_text', 'normalize_answer',
-           'miss_category', 'SpanMiss', 'SpanRecovery', 'span_recovery', 'word_counts', 'WordVocab', 'char_vocab',
-           'char_ids', 'Glove', 'load_glove', 'Coverage', 'glove_coverage', 'embedding_matrix', 'NewWords', 'new_words',
-           'UnkRate', 'unk_rate', 'ExactMatch', 'exact_match_features', 'QAItem', 'QABatch', 'qa_collate', 'QADataset',
-           'split_by_article']
+__all__ = ['MISS_ARTEFACTS', 'QAExample', 'Problem', 'SquadData', 'read_squad', 'normalize_text', 'normalize_token',
+           'tokenize_many', 'tokenize_with_offsets', 'tokenize_examples', 'char_to_token_span', 'span_to_text',
+           'normalize_answer', 'miss_category', 'SpanMiss', 'SpanRecovery', 'span_recovery', 'word_counts', 'WordVocab',
+           'char_vocab', 'char_ids', 'Glove', 'load_glove', 'Coverage', 'glove_coverage', 'embedding_matrix',
+           'NewWords', 'new_words', 'UnkRate', 'unk_rate', 'ExactMatch', 'exact_match_features', 'QAItem', 'QABatch',
+           'qa_collate', 'QADataset', 'split_by_article']
 
 # %% ../nbs/01b_squad.ipynb #2fb6401b
 @dataclass
@@ -294,16 +294,56 @@ def read_squad(
     for ai, art in enumerate(data['data']): _read_article(r, art, ai)
     return r.result()
 
+# %% ../nbs/01b_squad.ipynb #670cf979
+_CHAR_MAP = {
+    **dict.fromkeys('‘’‚‛ʼ´', "'"), **dict.fromkeys('“”„‟', '"'),                        # typographic quotes and apostrophes
+    **dict.fromkeys('\u2010\u2011\u2012\u2013\u2014\u2015\u2212', '-'),                  # hyphens, dashes, the minus sign
+    **dict.fromkeys('\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a'
+                    '\u2028\u2029\u202f\u205f\u3000', ' '),                                  # no-break, typographic and ideographic spaces
+    **{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},                           # full-width ASCII forms
+    **{chr(c): ' ' for c in [*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20), *range(0x7f, 0xa0)]},   # control characters but tab, newline, return
+    **dict.fromkeys('\u00ad\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e'
+                    '\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff', ''),  # invisible: dropped
+} # character -> its plain form ('' to drop it)
+_CHAR_TABLE = str.maketrans(_CHAR_MAP)
+_TO_NORMALIZE = re.compile('[' + ''.join(map(re.escape, _CHAR_MAP)) + '′″]')
+_INVISIBLE = re.compile('[' + ''.join(re.escape(c) for c, r in _CHAR_MAP.items() if not r) + ']')
+_QUOTE_PRIME = re.compile(r'(?<!\d)[′″]') # a prime that is not a unit after a number
+
+
+# %% ../nbs/01b_squad.ipynb #620daf2a
+def normalize_text(
+    text:str, # a text as the user gave it
+) -> tuple[str, np.ndarray|None]:
+    "`text` with typographic quotes, dashes, spaces and full-width forms made plain and invisible characters dropped; and the index in `text` of each of its characters (`None`: nothing dropped, the same index)."
+    if not _TO_NORMALIZE.search(text): return text, None
+    plain = _QUOTE_PRIME.sub(lambda m: "'" if m[0] == '′' else '"', text).translate(_CHAR_TABLE)
+    if len(plain) == len(text): return plain, None
+    kept = np.ones(len(text), bool)
+    kept[[m.start() for m in _INVISIBLE.finditer(text)]] = False
+    return plain, np.flatnonzero(kept).astype(np.int32)
+
+
+# %% ../nbs/01b_squad.ipynb #8f05007b
+def _original_offsets(
+    offsets:np.ndarray, # `(n, 2)` token offsets into the normalised text
+    index:np.ndarray|None, # from `normalize_text`: the original index of each normalised character (`None`: the same)
+) -> np.ndarray:
+    "The same tokens' offsets into the original text (a token keeps the invisible characters inside it, not those around it)."
+    if index is None or not len(offsets): return offsets
+    return np.stack([index[offsets[:, 0]], index[offsets[:, 1] - 1] + 1], 1).astype(np.int32)
+
+
 # %% ../nbs/01b_squad.ipynb #0581482c
-_QUOTE_CHARS = str.maketrans({'“': '"', '”': '"', '„': '"', '‟': '"', '‘': "'", '’': "'", '‚': "'", '‛': "'"})
 _QUOTE_TOKENS = {'``': '"', "''": '"'}
 
 def normalize_token(
     tok:str, # a token as it appears in the text
 ) -> str:
-    "`tok` with Treebank and typographic quotes made plain (`\"` and `'`)."
-    if not tok.isascii(): tok = tok.translate(_QUOTE_CHARS)
+    "`tok` with Treebank quotes and the characters `normalize_text` changes made plain (but primes, which depend on what precedes them)."
+    if not tok.isascii(): tok = tok.translate(_CHAR_TABLE)
     return _QUOTE_TOKENS.get(tok, tok)
+
 
 # %% ../nbs/01b_squad.ipynb #d1b1cc85
 _word_tokenizer = NLTKWordTokenizer()
@@ -354,10 +394,10 @@ def _pieces(
     return out
 
 # %% ../nbs/01b_squad.ipynb #1f45a56c
-_NEEDS_WORK = re.compile(r"[-/~]|\.(?::|$|[A-Z])|[A-Za-z]:\d|^(?:``|'')$|[^\x00-\x7f]")
+_NEEDS_WORK = re.compile(r"[-/~]|\.(?::|$|[A-Z])|[A-Za-z]:\d|^(?:``|'')$|[^']'\.?$|[^\x00-\x7f]")
 
 def _finish(text:str, spans:np.ndarray) -> tuple:
-    "Tokens and int32 offsets of `text` from NLTK spans: the splitting rules and final periods applied, quotes normalized."
+    "Tokens and int32 offsets of `text` from NLTK spans: the splitting rules, final periods and closing quotes applied, quotes normalized."
     toks, offs, search = [], [], _NEEDS_WORK.search
     for s0, e0 in spans.tolist():
         t0 = text[s0:e0]
@@ -365,18 +405,23 @@ def _finish(text:str, spans:np.ndarray) -> tuple:
         address = '@' in t0 or '://' in t0 or 'www.' in t0 or text[e0:e0+1] == '@' or text[s0-1:s0] == '@'
         for ps, pe in _pieces(t0, address):
             s, e = s0 + ps, s0 + pe
+            cuts = [e]
             t = text[s:e]
-            if e - s > 1 and t[-1] == '.' and ('.' not in t[:-1] or address):   # an address never ends in a period
-                toks += [normalize_token(t[:-1]), '.']; offs += [(s, e-1), (e-1, e)]
-            else: toks.append(normalize_token(t)); offs.append((s, e))
+            if e - s > 1 and t[-1] == '.' and ('.' not in t[:-1] or address): cuts.insert(0, e - 1)   # an address never ends in a period
+            if cuts[0] - s > 1 and text[cuts[0] - 1] == "'" and text[cuts[0] - 2] != "'": cuts.insert(0, cuts[0] - 1)   # `best'` (of `'best'.`)
+            for c in cuts: toks.append(normalize_token(text[s:c])); offs.append((s, c)); s = c
     return toks, np.array(offs, np.int32).reshape(-1, 2)
+
 
 # %% ../nbs/01b_squad.ipynb #05e8efb8
 def _tokenize_chunk(texts:list) -> list:
-    "`(tokens, offsets)` of each text of one chunk (module level, so that worker processes can run it)."
-    try: spans = _spans_of_chunk(texts)
-    except Exception: spans = [_spans_of_text(t) for t in texts]
-    return [_finish(t, s) for t, s in zip(texts, spans)]
+    "`(tokens, offsets)` of each text of one chunk, offsets into the original text (module level, so that worker processes can run it)."
+    normalized = [normalize_text(t) for t in texts]
+    plain = [p for p, _ in normalized]
+    try: spans = _spans_of_chunk(plain)
+    except Exception: spans = [_spans_of_text(t) for t in plain]
+    return [(toks, _original_offsets(offs, index)) for (p, index), s in zip(normalized, spans) for toks, offs in [_finish(p, s)]]
+
 
 # %% ../nbs/01b_squad.ipynb #a1cfcf68
 def tokenize_many(
