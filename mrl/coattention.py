@@ -13,7 +13,6 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from torch import _VF
 from contextlib import contextmanager, nullcontext
 from fastcore.basics import patch
-from .core import *
 
 # %% auto #0
 __all__ = ['mask_from_lengths', 'check_lengths', 'masked_softmax', 'CoattentionOutput', 'coattention', 'native_rnn',
@@ -60,8 +59,8 @@ def masked_softmax(
 class CoattentionOutput(NamedTuple):
     "Coattention context of the document and the attention weights that produced it."
     C_D: torch.Tensor # (B, m+1, 2ℓ) coattention context of each document position, `[Q; C^Q] A^D`
-    A_Q: torch.Tensor # (B, m+1, n+1) attention over the document for each question position (columns sum to 1)
-    A_D: torch.Tensor # (B, m+1, n+1) attention over the question for each document position (rows sum to 1)
+    A_Q: torch.Tensor # (B, m+1, n+1) attention over the document for each question position (columns sum to 1; 0 for question padding)
+    A_D: torch.Tensor # (B, m+1, n+1) attention over the question for each document position (rows sum to 1; 0 for document padding)
     C_Q: torch.Tensor|None = None # (B, n+1, ℓ) attention context of each question position, `D A^Q`
 
 # %% ../nbs/02_coattention.ipynb #5d215272
@@ -73,8 +72,9 @@ def coattention(
 ) -> CoattentionOutput:
     "The coattention of §2.2: affinity, attention in both directions, and the document's coattention context `C^D`."
     L = D @ Q.transpose(1, 2)                                    # (B, m+1, n+1) affinity
-    A_Q = masked_softmax(L, d_mask[:, :, None], dim=1)          # over document positions
-    A_D = masked_softmax(L, q_mask[:, None, :], dim=2)          # over question positions
+    pair = d_mask[:, :, None] & q_mask[:, None, :]             # (B, m+1, n+1) real pairs: padding neither gets nor gives weight
+    A_Q = masked_softmax(L, pair, dim=1)                        # over document positions
+    A_D = masked_softmax(L, pair, dim=2)                        # over question positions
     C_Q = A_Q.transpose(1, 2) @ D                               # (B, n+1, ℓ)
     C_D = A_D @ torch.cat([Q, C_Q], dim=-1)                     # (B, m+1, 2ℓ)
     return CoattentionOutput(C_D, A_Q, A_D, C_Q)
@@ -167,8 +167,8 @@ class CoattentionEncoder(nn.Module):
     "DCN encoder: shared LSTM, question projection, sentinels, coattention and fusion BiLSTM, giving `U` (B, m, 2ℓ)."
     def __init__(self,
         emb_dim:int, # size of the word embeddings fed in
-        hidden:int=200, # ℓ, the LSTM size (U has 2ℓ features)
-        dropout:float=0.3, # dropout on embeddings, fusion input and U
+        hidden:int, # ℓ, the LSTM size (U has 2ℓ features); a DCN's is `DCNConfig.hidden`
+        dropout:float, # dropout on embeddings, fusion input and U; a DCN's is `DCNConfig.dropout`
         layers:int=1, # coattention layers: 1 is the DCN; 2 adds DCN+'s second, residual, layer
     ):
         super().__init__()
@@ -182,6 +182,29 @@ class CoattentionEncoder(nn.Module):
         self.fusion = nn.LSTM(3*layers*hidden, hidden, batch_first=True, bidirectional=True)
         self.dropout = nn.Dropout(dropout)
         self.packed:bool|None = None # run the LSTMs as packed sequences; None: on CUDA only (see `masked_lstm`)
+
+    def forward(self,
+        doc_emb:torch.Tensor, # (B, m, E) embedded documents, padded
+        doc_lens:torch.Tensor, # (B,) document lengths
+        q_emb:torch.Tensor, # (B, n, E) embedded questions, padded
+        q_lens:torch.Tensor, # (B,) question lengths
+        return_attention:bool=False, # also return the `CoattentionOutput` (weights include the sentinel at 0)
+    ):
+        "Coattention encoding `U` (B, m, 2ℓ) of the documents; zeros at padded positions."
+        B = doc_emb.size(0)
+        d_cpu = check_lengths(doc_lens, doc_emb.size(1), B, 'doc_lens')
+        q_cpu = check_lengths(q_lens, q_emb.size(1), q_emb.size(0), 'q_lens')
+        if q_emb.size(0) != B: raise ValueError(f"{B} documents but {q_emb.size(0)} questions")
+        D, Q = self.encode(doc_emb, d_cpu, q_emb, q_cpu)
+        dev = D.device
+        d_mask = mask_from_lengths(d_cpu.to(dev) + 1, D.size(1))      # +1: the sentinel
+        q_mask = mask_from_lengths(q_cpu.to(dev) + 1, Q.size(1))
+        co = coattention(D, Q, d_mask, q_mask)
+        parts = [D[:, 1:], co.C_D[:, 1:]]                                # drop the sentinel row: (B, m, 3ℓ)
+        if self.layers == 2: parts += self.layer2(co, d_cpu, q_cpu, d_mask, q_mask, self.packed)
+        U = self.dropout(masked_lstm(self.fusion, self.dropout(torch.cat(parts, -1)), d_cpu, self.packed))
+        return (U, co) if return_attention else U
+
 
 # %% ../nbs/02_coattention.ipynb #62980cc2
 @patch
@@ -203,27 +226,3 @@ def encode(self:CoattentionEncoder,
     D = torch.cat([self.doc_sentinel.to(D.dtype).expand(B, 1, -1), D], 1)
     Qp = torch.cat([self.q_sentinel.to(Qp.dtype).expand(B, 1, -1), Qp], 1)
     return D, torch.tanh(self.q_proj(Qp))
-
-# %% ../nbs/02_coattention.ipynb #42ba24ab
-@patch
-def forward(self:CoattentionEncoder,
-    doc_emb:torch.Tensor, # (B, m, E) embedded documents, padded
-    doc_lens:torch.Tensor, # (B,) document lengths
-    q_emb:torch.Tensor, # (B, n, E) embedded questions, padded
-    q_lens:torch.Tensor, # (B,) question lengths
-    return_attention:bool=False, # also return the `CoattentionOutput` (weights include the sentinel at 0)
-):
-    "Coattention encoding `U` (B, m, 2ℓ) of the documents; zeros at padded positions."
-    B = doc_emb.size(0)
-    d_cpu = check_lengths(doc_lens, doc_emb.size(1), B, 'doc_lens')
-    q_cpu = check_lengths(q_lens, q_emb.size(1), q_emb.size(0), 'q_lens')
-    if q_emb.size(0) != B: raise ValueError(f"{B} documents but {q_emb.size(0)} questions")
-    D, Q = self.encode(doc_emb, d_cpu, q_emb, q_cpu)
-    dev = D.device
-    d_mask = mask_from_lengths(d_cpu.to(dev) + 1, D.size(1))      # +1: the sentinel
-    q_mask = mask_from_lengths(q_cpu.to(dev) + 1, Q.size(1))
-    co = coattention(D, Q, d_mask, q_mask)
-    parts = [D[:, 1:], co.C_D[:, 1:]]                                # drop the sentinel row: (B, m, 3ℓ)
-    if self.layers == 2: parts += self.layer2(co, d_cpu, q_cpu, d_mask, q_mask, self.packed)
-    U = self.dropout(masked_lstm(self.fusion, self.dropout(torch.cat(parts, -1)), d_cpu, self.packed))
-    return (U, co) if return_attention else U

@@ -4,7 +4,8 @@
 
 # %% ../nbs/03_decoder.ipynb #37a94e47
 from __future__ import annotations
-import dataclasses, math, warnings
+import dataclasses, warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -12,12 +13,74 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from fastcore.basics import patch
-from .core import *
-from .coattention import *
+from .coattention import CoattentionEncoder, check_lengths, mask_from_lengths, masked_softmax
 
 # %% auto #0
-__all__ = ['NEG_INF', 'CHUNK_BYTES', 'SPARSE_MIN_POOL', 'best_span', 'HighwayMaxout', 'DynamicPointingDecoder', 'DCNConfig',
-           'CharCNN', 'DCNInput', 'DCNOutput', 'DCN', 'dcn_loss']
+__all__ = ['NEG_INF', 'CHUNK_BYTES', 'SPARSE_MIN_POOL', 'DCNConfig', 'best_span', 'HighwayMaxout', 'DynamicPointingDecoder',
+           'CharCNN', 'DCNInput', 'DCNOutput', 'DCN', 'dcn_loss', 'plot_iterations']
+
+# %% ../nbs/03_decoder.ipynb #a2c879f3
+@dataclass
+class DCNConfig:
+    "Sizes and options of a `DCN`; JSON-friendly via `to_dict` / `from_dict`."
+    vocab_size:int # rows of the embedding matrix
+    emb_dim:int=50 # word embedding size
+    hidden:int=100 # ℓ, size of every LSTM (U has 2ℓ features); the paper: 200
+    pool:int=4 # maxout pool size p; the paper: 16
+    iterations:int=4 # maximum decoder iterations N
+    dropout:float=0.3 # dropout rate (not given in the paper)
+    max_answer_len:int|None=15 # longest predicted answer in tokens; None for no limit
+    freeze_embeddings:bool=True # keep the (GloVe) embeddings fixed, as in the paper
+    pad_idx:int=2 # padding token id (embedding row kept at zero gradient)
+    exact_match:bool=True # add 3 exact-match features to every token (in the other text: exactly, lower-cased, stemmed)
+    aligned_question:bool=True # add to every context token the question's embeddings, averaged by attention (DrQA)
+    tune_top_k:int=0 # train the embeddings of the k most frequent words (ids 4 … 4+k-1) while the rest stay fixed
+    chars:bool=False # add a character-level word encoder (a CNN over each word's characters)
+    char_vocab_size:int=0 # characters of its vocabulary (set from the data when the model is built)
+    char_dim:int=16 # character embedding size
+    char_filters:int=50 # filters of the character CNN (features it adds per word)
+    char_width:int=5 # characters a filter spans
+    coattention_layers:int=1 # 1: DCN; 2: DCN+'s second, residual, coattention layer
+
+    def __post_init__(self):
+        for k in ('vocab_size', 'emb_dim', 'hidden', 'pool', 'iterations', 'char_dim', 'char_filters', 'char_width'):
+            v = getattr(self, k)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ValueError(f"DCNConfig.{k} must be a positive integer, got {v!r}")
+        for k in ('tune_top_k', 'char_vocab_size'):
+            v = getattr(self, k)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0: raise ValueError(f"DCNConfig.{k} must be an integer ≥ 0, got {v!r}")
+        for k in ('freeze_embeddings', 'exact_match', 'aligned_question', 'chars'):
+            if not isinstance(getattr(self, k), bool): raise ValueError(f"DCNConfig.{k} must be true or false, got {getattr(self, k)!r}")
+        if not 0 <= self.dropout < 1: raise ValueError(f"DCNConfig.dropout must be in [0, 1), got {self.dropout!r}")
+        if self.max_answer_len is not None and (not isinstance(self.max_answer_len, int) or self.max_answer_len < 1):
+            raise ValueError(f"DCNConfig.max_answer_len must be a positive integer or None, got {self.max_answer_len!r}")
+        if not 0 <= self.pad_idx < self.vocab_size: raise ValueError(f"DCNConfig.pad_idx={self.pad_idx} is outside the vocabulary of {self.vocab_size}")
+        if self.coattention_layers not in (1, 2): raise ValueError(f"DCNConfig.coattention_layers must be 1 (DCN) or 2 (DCN+), got {self.coattention_layers!r}")
+        if self.char_vocab_size and self.char_vocab_size <= self.pad_idx: raise ValueError(f"DCNConfig.char_vocab_size={self.char_vocab_size} has no room for the padding id {self.pad_idx}")
+
+    def to_dict(self) -> dict:
+        "Plain dict of the fields (JSON-serialisable)."
+        return dataclasses.asdict(self)
+    @classmethod
+    def from_dict(cls,
+        d:dict, # as produced by `to_dict` (e.g. read back from JSON)
+    ) -> DCNConfig:
+        "Config from a dict; unknown keys are an error (they usually mean a typo or a newer file)."
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown: raise ValueError(f"Unknown DCNConfig fields {unknown}; known: {sorted(names)}")
+        return cls(**d)
+
+
+# %% ../nbs/03_decoder.ipynb #efa148c2
+@patch(cls_method=True)
+def paper(cls:DCNConfig,
+    vocab_size:int, # rows of the embedding matrix
+    **kwargs, # other fields to set (e.g. `pad_idx`, `emb_dim`)
+) -> DCNConfig:
+    "The DCN of the paper (Xiong, Zhong & Socher 2017, §4.1): words only, fixed embeddings, ℓ = 200, pool 16, 4 iterations."
+    return cls(vocab_size, **{**dict(hidden=200, pool=16, iterations=4, dropout=0.3, freeze_embeddings=True, exact_match=False,
+                                     aligned_question=False, tune_top_k=0, chars=False, coattention_layers=1), **kwargs})
 
 # %% ../nbs/03_decoder.ipynb #353dc7d5
 NEG_INF = -1e30
@@ -42,23 +105,6 @@ def best_span(
 # %% ../nbs/03_decoder.ipynb #31255473
 def _uniform(*shape, fan_in):
     return nn.Parameter(torch.empty(*shape).uniform_(-fan_in**-0.5, fan_in**-0.5))
-
-# %% ../nbs/03_decoder.ipynb #da9d3973
-class HighwayMaxout(nn.Module):
-    "`n` independent highway maxout networks (§2.3) evaluated together; `n=2` holds HMN_start and HMN_end."
-    def __init__(self,
-        hidden:int=200, # ℓ; positions are described by 2ℓ features
-        pool:int=16, # p, the maxout pool size
-        n:int=1, # number of independent networks stacked
-    ):
-        super().__init__()
-        l, p = hidden, pool
-        self.hidden, self.pool, self.n = l, p, n
-        self.W_D = _uniform(n, 5*l, l, fan_in=5*l)
-        self.W_1 = _uniform(n, 3*l, l*p, fan_in=3*l); self.b_1 = _uniform(n, l*p, fan_in=3*l)
-        self.W_2 = _uniform(n, l, l*p, fan_in=l);     self.b_2 = _uniform(n, l*p, fan_in=l)
-        self.W_3 = _uniform(n, 2*l, p, fan_in=2*l);   self.b_3 = _uniform(n, p, fan_in=2*l)
-        self.chunked:bool|None = None # compute the maxout layers in cache-sized chunks; None: except on CUDA
 
 # %% ../nbs/03_decoder.ipynb #57a85b2a
 def _piece_major(
@@ -218,58 +264,71 @@ def _sparse_maxout_grads(x, W, won, g, need_x:bool):
             gb[k] = torch.bincount(cols, weights=vals, minlength=p * l)
     return gx, gW, gb
 
-# %% ../nbs/03_decoder.ipynb #dc6b5a8a
-@patch
-def _use_chunks(self:HighwayMaxout, U:torch.Tensor) -> bool:
-    return self.chunked if self.chunked is not None else U.device.type != 'cuda'
+# %% ../nbs/03_decoder.ipynb #845383f4
+class HighwayMaxout(nn.Module):
+    "`n` independent highway maxout networks (§2.3) evaluated together; `n=2` holds HMN_start and HMN_end."
+    def __init__(self,
+        hidden:int=DCNConfig.hidden, # ℓ; positions are described by 2ℓ features
+        pool:int=DCNConfig.pool, # p, the maxout pool size
+        n:int=1, # number of independent networks stacked
+    ):
+        super().__init__()
+        l, p = hidden, pool
+        self.hidden, self.pool, self.n = l, p, n
+        self.W_D = _uniform(n, 5*l, l, fan_in=5*l)
+        self.W_1 = _uniform(n, 3*l, l*p, fan_in=3*l); self.b_1 = _uniform(n, l*p, fan_in=3*l)
+        self.W_2 = _uniform(n, l, l*p, fan_in=l);     self.b_2 = _uniform(n, l*p, fan_in=l)
+        self.W_3 = _uniform(n, 2*l, p, fan_in=2*l);   self.b_3 = _uniform(n, p, fan_in=2*l)
+        self.chunked:bool|None = None # compute the maxout layers in cache-sized chunks; None: except on CUDA
 
-# %% ../nbs/03_decoder.ipynb #2a62aed5
-@patch
-def token_term(self:HighwayMaxout,
-    U:torch.Tensor, # (B, L, 2ℓ) coattention encoding
-):
-    "`W^(1)_u u_t` for every position: (n, B, L, ℓ·p); independent of the iteration, so computed once."
-    B, L, _ = U.shape
-    W = self.W_1[:, :2*self.hidden]
-    if not self._use_chunks(U): return (U.reshape(1, B*L, -1) @ W).view(self.n, B, L, -1)
-    acc = _Accumulator()
-    tt, token = _TokenTerm.apply(U.reshape(B*L, -1), _piece_major(W, self.hidden, self.pool), acc)
-    return tt, token, acc            # the chunked layers take the token term with what carries its gradient
+    def _use_chunks(self, U:torch.Tensor) -> bool:
+        "Whether to compute the chunked way (see `chunked`)."
+        return self.chunked if self.chunked is not None else U.device.type != 'cuda'
 
-# %% ../nbs/03_decoder.ipynb #fc724eff
-@patch
-def forward(self:HighwayMaxout,
-    U:torch.Tensor, # (B, L, 2ℓ) coattention encoding
-    h:torch.Tensor, # (B, ℓ) decoder LSTM state
-    u_s:torch.Tensor, # (B, 2ℓ) encoding of the current start estimate
-    u_e:torch.Tensor, # (B, 2ℓ) encoding of the current end estimate
-    token_term=None, # `self.token_term(U)`, to reuse it across iterations
-) -> torch.Tensor:
-    "Scores (n, B, L) of every position by each of the `n` networks."
-    n, l, p = self.n, self.hidden, self.pool
-    B, L, _ = U.shape
-    if token_term is None: token_term = self.token_term(U)
-    r = torch.tanh(torch.cat([h.to(U.dtype), u_s, u_e], -1)[None] @ self.W_D)          # (n, B, ℓ)
-    if self._use_chunks(U):
-        tt, token, acc = token_term
-        per_example = r @ _piece_major(self.W_1[:, 2*l:], l, p) + _piece_major(self.b_1, l, p)[:, None]
-        m1 = _TokenMaxout.apply(tt, token, per_example, L, p, acc).view(n, B*L, l)
-        m2 = _MaxoutLinear.apply(m1, _piece_major(self.W_2, l, p), _piece_major(self.b_2, l, p), p)
-    else:
-        per_example = r @ self.W_1[:, 2*l:] + self.b_1[:, None]                         # (n, B, ℓp)
-        # max(-1).values, not amax: its backward scatters through saved indices instead of comparing the whole input
-        m1 = (token_term + per_example[:, :, None]).view(n, B, L, l, p).max(-1).values.view(n, B*L, l)
-        m2 = torch.baddbmm(self.b_2[:, None], m1, self.W_2).view(n, B*L, l, p).max(-1).values   # (n, B·L, ℓ)
-    m3 = torch.baddbmm(self.b_3[:, None], torch.cat([m1, m2], -1), self.W_3).amax(-1)      # (n, B·L)
-    return m3.view(n, B, L)
+    def token_term(self,
+        U:torch.Tensor, # (B, L, 2ℓ) coattention encoding
+    ):
+        "`W^(1)_u u_t` for every position: (n, B, L, ℓ·p); independent of the iteration, so computed once."
+        B, L, _ = U.shape
+        W = self.W_1[:, :2*self.hidden]
+        if not self._use_chunks(U): return (U.reshape(1, B*L, -1) @ W).view(self.n, B, L, -1)
+        acc = _Accumulator()
+        tt, token = _TokenTerm.apply(U.reshape(B*L, -1), _piece_major(W, self.hidden, self.pool), acc)
+        return tt, token, acc            # the chunked layers take the token term with what carries its gradient
+
+    def forward(self,
+        U:torch.Tensor, # (B, L, 2ℓ) coattention encoding
+        h:torch.Tensor, # (B, ℓ) decoder LSTM state
+        u_s:torch.Tensor, # (B, 2ℓ) encoding of the current start estimate
+        u_e:torch.Tensor, # (B, 2ℓ) encoding of the current end estimate
+        token_term:torch.Tensor|tuple|None=None, # `self.token_term(U)`, to reuse it across iterations
+    ) -> torch.Tensor:
+        "Scores (n, B, L) of every position by each of the `n` networks."
+        n, l, p = self.n, self.hidden, self.pool
+        B, L, _ = U.shape
+        if token_term is None: token_term = self.token_term(U)
+        r = torch.tanh(torch.cat([h.to(U.dtype), u_s, u_e], -1)[None] @ self.W_D)          # (n, B, ℓ)
+        if self._use_chunks(U):
+            tt, token, acc = token_term
+            per_example = r @ _piece_major(self.W_1[:, 2*l:], l, p) + _piece_major(self.b_1, l, p)[:, None]
+            m1 = _TokenMaxout.apply(tt, token, per_example, L, p, acc).view(n, B*L, l)
+            m2 = _MaxoutLinear.apply(m1, _piece_major(self.W_2, l, p), _piece_major(self.b_2, l, p), p)
+        else:
+            per_example = r @ self.W_1[:, 2*l:] + self.b_1[:, None]                         # (n, B, ℓp)
+            # max(-1).values, not amax: its backward scatters through saved indices instead of comparing the whole input
+            m1 = (token_term + per_example[:, :, None]).view(n, B, L, l, p).max(-1).values.view(n, B*L, l)
+            m2 = torch.baddbmm(self.b_2[:, None], m1, self.W_2).view(n, B*L, l, p).max(-1).values   # (n, B·L, ℓ)
+        m3 = torch.baddbmm(self.b_3[:, None], torch.cat([m1, m2], -1), self.W_3).amax(-1)      # (n, B·L)
+        return m3.view(n, B, L)
+
 
 # %% ../nbs/03_decoder.ipynb #bce6ea87
 class DynamicPointingDecoder(nn.Module):
     "Iterative start/end pointer of §2.3: decoder LSTM plus start and end HMNs, returning every iteration's logits."
     def __init__(self,
-        hidden:int=200, # ℓ (U has 2ℓ features)
-        pool:int=16, # maxout pool size p
-        iterations:int=4, # maximum number of decoding iterations N
+        hidden:int=DCNConfig.hidden, # ℓ (U has 2ℓ features)
+        pool:int=DCNConfig.pool, # maxout pool size p
+        iterations:int=DCNConfig.iterations, # maximum number of decoding iterations N
     ):
         super().__init__()
         self.hidden, self.iterations = hidden, iterations
@@ -307,81 +366,15 @@ class DynamicPointingDecoder(nn.Module):
             if early_stop and i > 0 and bool(done.all()): break
         return torch.stack(starts), torch.stack(ends)
 
-# %% ../nbs/03_decoder.ipynb #a2c879f3
-@dataclass
-class DCNConfig:
-    "Sizes and options of a `DCN`; JSON-friendly via `to_dict` / `from_dict`."
-    vocab_size:int # rows of the embedding matrix
-    emb_dim:int=50 # word embedding size
-    hidden:int=100 # ℓ, size of every LSTM (U has 2ℓ features); the paper: 200
-    pool:int=4 # maxout pool size p; the paper: 16
-    iterations:int=4 # maximum decoder iterations N
-    dropout:float=0.3 # dropout rate (not given in the paper)
-    max_answer_len:int|None=15 # longest predicted answer in tokens; None for no limit
-    freeze_embeddings:bool=True # keep the (GloVe) embeddings fixed, as in the paper
-    pad_idx:int=2 # padding token id (embedding row kept at zero gradient)
-    exact_match:bool=True # add 3 exact-match features to every token (in the other text: exactly, lower-cased, stemmed)
-    aligned_question:bool=True # add to every context token the question's embeddings, averaged by attention (DrQA)
-    tune_top_k:int=0 # train the embeddings of the k most frequent words (ids 4 … 4+k-1) while the rest stay fixed
-    chars:bool=False # add a character-level word encoder (a CNN over each word's characters)
-    char_vocab_size:int=0 # characters of its vocabulary (set from the data when the model is built)
-    char_dim:int=16 # character embedding size
-    char_filters:int=50 # filters of the character CNN (features it adds per word)
-    char_width:int=5 # characters a filter spans
-    coattention_layers:int=1 # 1: DCN; 2: DCN+'s second, residual, coattention layer
-
-    def __post_init__(self):
-        for k in ('vocab_size', 'emb_dim', 'hidden', 'pool', 'iterations', 'char_dim', 'char_filters', 'char_width'):
-            v = getattr(self, k)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise ValueError(f"DCNConfig.{k} must be a positive integer, got {v!r}")
-        for k in ('tune_top_k', 'char_vocab_size'):
-            v = getattr(self, k)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 0: raise ValueError(f"DCNConfig.{k} must be an integer ≥ 0, got {v!r}")
-        for k in ('freeze_embeddings', 'exact_match', 'aligned_question', 'chars'):
-            if not isinstance(getattr(self, k), bool): raise ValueError(f"DCNConfig.{k} must be true or false, got {getattr(self, k)!r}")
-        if not 0 <= self.dropout < 1: raise ValueError(f"DCNConfig.dropout must be in [0, 1), got {self.dropout!r}")
-        if self.max_answer_len is not None and (not isinstance(self.max_answer_len, int) or self.max_answer_len < 1):
-            raise ValueError(f"DCNConfig.max_answer_len must be a positive integer or None, got {self.max_answer_len!r}")
-        if not 0 <= self.pad_idx < self.vocab_size: raise ValueError(f"DCNConfig.pad_idx={self.pad_idx} is outside the vocabulary of {self.vocab_size}")
-        if self.coattention_layers not in (1, 2): raise ValueError(f"DCNConfig.coattention_layers must be 1 (DCN) or 2 (DCN+), got {self.coattention_layers!r}")
-        if self.char_vocab_size and self.char_vocab_size <= self.pad_idx: raise ValueError(f"DCNConfig.char_vocab_size={self.char_vocab_size} has no room for the padding id {self.pad_idx}")
-
-# %% ../nbs/03_decoder.ipynb #7b6a018f
-@patch
-def to_dict(self:DCNConfig) -> dict:
-    "Plain dict of the fields (JSON-serialisable)."
-    return dataclasses.asdict(self)
-
-# %% ../nbs/03_decoder.ipynb #8c5f0d85
-@patch(cls_method=True)
-def from_dict(cls:DCNConfig,
-    d:dict, # as produced by `to_dict` (e.g. read back from JSON)
-) -> DCNConfig:
-    "Config from a dict; unknown keys are an error (they usually mean a typo or a newer file)."
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(d) - names)
-    if unknown: raise ValueError(f"Unknown DCNConfig fields {unknown}; known: {sorted(names)}")
-    return cls(**d)
-
-# %% ../nbs/03_decoder.ipynb #efa148c2
-@patch(cls_method=True)
-def paper(cls:DCNConfig,
-    vocab_size:int, # rows of the embedding matrix
-    **kwargs, # other fields to set (e.g. `pad_idx`, `emb_dim`)
-) -> DCNConfig:
-    "The DCN of the paper (Xiong, Zhong & Socher 2017, §4.1): words only, fixed embeddings, ℓ = 200, pool 16, 4 iterations."
-    return cls(vocab_size, **{**dict(hidden=200, pool=16, iterations=4, dropout=0.3, freeze_embeddings=True, exact_match=False,
-                                     aligned_question=False, tune_top_k=0, chars=False, coattention_layers=1), **kwargs})
-
 # %% ../nbs/03_decoder.ipynb #8b5e7f6a
 class CharCNN(nn.Module):
     "Character-level word encoder: character embeddings, a 1-d convolution, and a max over each word's characters."
     def __init__(self,
         n_chars:int, # size of the character vocabulary
-        char_dim:int=16, # character embedding size
-        filters:int=50, # output features per word
-        width:int=5, # characters a filter spans
-        pad_idx:int=2, # the padding character id
+        char_dim:int=DCNConfig.char_dim, # character embedding size
+        filters:int=DCNConfig.char_filters, # output features per word
+        width:int=DCNConfig.char_width, # characters a filter spans
+        pad_idx:int=DCNConfig.pad_idx, # the padding character id
     ):
         super().__init__()
         self.pad_idx = pad_idx
@@ -398,6 +391,13 @@ class CharCNN(nn.Module):
         real = (chars.reshape(B * L, W) != self.pad_idx)[:, None]
         h = h.masked_fill(~real, 0.).amax(-1)                                   # ReLU ≥ 0, so padding never wins
         return h.view(B, L, -1)
+
+# %% ../nbs/03_decoder.ipynb #e4a9e328
+def _need(t, option:str, field:str):
+    "`t`, or an error saying which config option asks for it and where it comes from."
+    if t is None: raise ValueError(f"This model has DCNConfig.{option} on, so it needs `{field}` (QADataset makes it: "
+                                   f"features=True for exact_match, chars=char_vocab(...) for characters)")
+    return t
 
 # %% ../nbs/03_decoder.ipynb #575eff6d
 class DCNInput(nn.Module):
@@ -422,17 +422,28 @@ class DCNInput(nn.Module):
         c = self.config
         return c.emb_dim * (1 + c.aligned_question) + 3 * c.exact_match + (c.char_filters if c.chars else 0)
 
-# %% ../nbs/03_decoder.ipynb #96564d29
-@patch
-def word_vectors(self:DCNInput,
-    ids:torch.Tensor, # (B, L) token ids
-) -> torch.Tensor:
-    "(B, L, E) word vectors: the embedding, plus the trained correction of the most frequent words."
-    x = self.embed(ids)
-    if self.tuned is None: return x
-    k = self.tuned.size(0)
-    top = (ids >= 4) & (ids < 4 + k)
-    return x + F.embedding((ids - 4).clamp(0, k - 1), self.tuned) * top[..., None].to(x.dtype)
+    def forward(self,
+        context_ids:torch.Tensor, # (B, m) context ids
+        question_ids:torch.Tensor, # (B, n) question ids
+        question_mask:torch.Tensor, # (B, n) True on real question tokens
+        context_features:torch.Tensor|None=None, # (B, m, 3) exact-match features of the context (`exact_match`)
+        question_features:torch.Tensor|None=None, # (B, n, 3) exact-match features of the question (`exact_match`)
+        context_chars:torch.Tensor|None=None, # (B, m, W) character ids of the context (character encoder)
+        question_chars:torch.Tensor|None=None, # (B, n, W) character ids of the question (character encoder)
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        "(B, m, out_dim) context and (B, n, out_dim) question inputs of the encoder."
+        c = self.config
+        xc, xq = self.word_vectors(context_ids), self.word_vectors(question_ids)
+        pc, pq = [xc], [xq]
+        if c.aligned_question: pc.append(self.aligned(xc, xq, question_mask)); pq.append(torch.zeros_like(xq))
+        if c.exact_match:
+            pc.append(_need(context_features, 'exact_match', 'context_features').to(xc.dtype))
+            pq.append(_need(question_features, 'exact_match', 'question_features').to(xq.dtype))
+        if self.chars is not None:
+            pc.append(self.chars(_need(context_chars, 'chars', 'context_chars')).to(xc.dtype))
+            pq.append(self.chars(_need(question_chars, 'chars', 'question_chars')).to(xq.dtype))
+        return torch.cat(pc, -1), torch.cat(pq, -1)
+
 
 # %% ../nbs/03_decoder.ipynb #e095e761
 @patch
@@ -445,36 +456,17 @@ def aligned(self:DCNInput,
     a = F.relu(self.align(ctx)) @ F.relu(self.align(q)).transpose(1, 2)       # (B, m, n)
     return masked_softmax(a, q_mask[:, None, :]) @ q
 
-# %% ../nbs/03_decoder.ipynb #e4a9e328
-def _need(t, option:str, field:str):
-    "`t`, or an error saying which config option asks for it and where it comes from."
-    if t is None: raise ValueError(f"This model has DCNConfig.{option} on, so it needs `{field}` (QADataset makes it: "
-                                   f"features=True for exact_match, chars=char_vocab(...) for characters)")
-    return t
-
-# %% ../nbs/03_decoder.ipynb #7dd37e37
+# %% ../nbs/03_decoder.ipynb #96564d29
 @patch
-def forward(self:DCNInput,
-    context_ids:torch.Tensor, # (B, m) context ids
-    question_ids:torch.Tensor, # (B, n) question ids
-    question_mask:torch.Tensor, # (B, n) True on real question tokens
-    context_features:torch.Tensor|None=None, # (B, m, 3) exact-match features of the context (`exact_match`)
-    question_features:torch.Tensor|None=None, # (B, n, 3) exact-match features of the question (`exact_match`)
-    context_chars:torch.Tensor|None=None, # (B, m, W) character ids of the context (character encoder)
-    question_chars:torch.Tensor|None=None, # (B, n, W) character ids of the question (character encoder)
-) -> tuple[torch.Tensor, torch.Tensor]:
-    "(B, m, out_dim) context and (B, n, out_dim) question inputs of the encoder."
-    c = self.config
-    xc, xq = self.word_vectors(context_ids), self.word_vectors(question_ids)
-    pc, pq = [xc], [xq]
-    if c.aligned_question: pc.append(self.aligned(xc, xq, question_mask)); pq.append(torch.zeros_like(xq))
-    if c.exact_match:
-        pc.append(_need(context_features, 'exact_match', 'context_features').to(xc.dtype))
-        pq.append(_need(question_features, 'exact_match', 'question_features').to(xq.dtype))
-    if self.chars is not None:
-        pc.append(self.chars(_need(context_chars, 'chars', 'context_chars')).to(xc.dtype))
-        pq.append(self.chars(_need(question_chars, 'chars', 'question_chars')).to(xq.dtype))
-    return torch.cat(pc, -1), torch.cat(pq, -1)
+def word_vectors(self:DCNInput,
+    ids:torch.Tensor, # (B, L) token ids
+) -> torch.Tensor:
+    "(B, L, E) word vectors: the embedding, plus the trained correction of the most frequent words."
+    x = self.embed(ids)
+    if self.tuned is None: return x
+    k = self.tuned.size(0)
+    top = (ids >= 4) & (ids < 4 + k)
+    return x + F.embedding((ids - 4).clamp(0, k - 1), self.tuned) * top[..., None].to(x.dtype)
 
 # %% ../nbs/03_decoder.ipynb #5a8e40dc
 class DCNOutput(NamedTuple):
@@ -516,34 +508,33 @@ class DCN(nn.Module):
         "The word embedding (`inputs.embed`)."
         return self.inputs.embed
 
-# %% ../nbs/03_decoder.ipynb #dac6af98
-@patch
-def forward(self:DCN,
-    context_ids:torch.Tensor, # (B, Lc) padded document token ids
-    context_lens:torch.Tensor, # (B,) document lengths
-    question_ids:torch.Tensor, # (B, Lq) padded question token ids
-    question_lens:torch.Tensor, # (B,) question lengths
-    early_stop:bool|None=None, # stop decoding once spans stop changing; `None`: in eval mode only
-    context_features:torch.Tensor|None=None, # (B, Lc, 3) exact-match features, if `config.exact_match`
-    question_features:torch.Tensor|None=None, # (B, Lq, 3) exact-match features, if `config.exact_match`
-    context_chars:torch.Tensor|None=None, # (B, Lc, W) character ids, if `config.chars`
-    question_chars:torch.Tensor|None=None, # (B, Lq, W) character ids, if `config.chars`
-) -> DCNOutput:
-    "Logits of every decoder iteration and the best legal span of the last one."
-    B, Lc = context_ids.shape if context_ids.dim() == 2 else (len(context_ids), 0)
-    values = self.validate_inputs if self.validate_inputs is not None else context_ids.device.type == 'cpu'
-    _check_ids(context_ids, 'context_ids', self.config.vocab_size, values)
-    _check_ids(question_ids, 'question_ids', self.config.vocab_size, values)
-    if question_ids.size(0) != B: raise ValueError(f"{B} contexts but {question_ids.size(0)} questions")
-    c_cpu = check_lengths(context_lens, Lc, B, 'context_lens')
-    q_cpu = check_lengths(question_lens, question_ids.size(1), B, 'question_lens')
-    q_mask = mask_from_lengths(q_cpu.to(question_ids.device), question_ids.size(1))
-    xc, xq = self.inputs(context_ids, question_ids, q_mask, context_features, question_features, context_chars, question_chars)
-    U = self.encoder(xc, c_cpu, xq, q_cpu)
-    lens = c_cpu.to(U.device, non_blocking=True)
-    start_logits, end_logits = self.decoder(U, lens, early_stop)
-    start, end = best_span(start_logits[-1], end_logits[-1], mask_from_lengths(lens, Lc), self.config.max_answer_len)
-    return DCNOutput(start_logits, end_logits, start, end)
+    def forward(self,
+        context_ids:torch.Tensor, # (B, Lc) padded document token ids
+        context_lens:torch.Tensor, # (B,) document lengths
+        question_ids:torch.Tensor, # (B, Lq) padded question token ids
+        question_lens:torch.Tensor, # (B,) question lengths
+        early_stop:bool|None=None, # stop decoding once spans stop changing; `None`: in eval mode only
+        context_features:torch.Tensor|None=None, # (B, Lc, 3) exact-match features, if `config.exact_match`
+        question_features:torch.Tensor|None=None, # (B, Lq, 3) exact-match features, if `config.exact_match`
+        context_chars:torch.Tensor|None=None, # (B, Lc, W) character ids, if `config.chars`
+        question_chars:torch.Tensor|None=None, # (B, Lq, W) character ids, if `config.chars`
+    ) -> DCNOutput:
+        "Logits of every decoder iteration and the best legal span of the last one."
+        B, Lc = context_ids.shape if context_ids.dim() == 2 else (len(context_ids), 0)
+        values = self.validate_inputs if self.validate_inputs is not None else context_ids.device.type == 'cpu'
+        _check_ids(context_ids, 'context_ids', self.config.vocab_size, values)
+        _check_ids(question_ids, 'question_ids', self.config.vocab_size, values)
+        if question_ids.size(0) != B: raise ValueError(f"{B} contexts but {question_ids.size(0)} questions")
+        c_cpu = check_lengths(context_lens, Lc, B, 'context_lens')
+        q_cpu = check_lengths(question_lens, question_ids.size(1), B, 'question_lens')
+        q_mask = mask_from_lengths(q_cpu.to(question_ids.device), question_ids.size(1))
+        xc, xq = self.inputs(context_ids, question_ids, q_mask, context_features, question_features, context_chars, question_chars)
+        U = self.encoder(xc, c_cpu, xq, q_cpu)
+        lens = c_cpu.to(U.device, non_blocking=True)
+        start_logits, end_logits = self.decoder(U, lens, early_stop)
+        start, end = best_span(start_logits[-1], end_logits[-1], mask_from_lengths(lens, Lc), self.config.max_answer_len)
+        return DCNOutput(start_logits, end_logits, start, end)
+
 
 # %% ../nbs/03_decoder.ipynb #a54bb632
 @patch
@@ -583,3 +574,26 @@ def dcn_loss(
         n = (t != -1).sum().clamp(min=1)
         total = total + F.cross_entropy(logits.reshape(it*B, L), t.repeat(it), ignore_index=-1, reduction='sum') / n
     return total
+
+# %% ../nbs/03_decoder.ipynb #ea95b3fa
+def plot_iterations(
+    start_probs:torch.Tensor, # (iterations, m) start probabilities of one example at every decoder iteration
+    end_probs:torch.Tensor, # (iterations, m) its end probabilities
+    tokens:Sequence[str], # its m document tokens
+    margin:int=4, # tokens shown on each side of the positions the iterations point at
+):
+    "Figure of the start (top) and end (bottom) probabilities of every iteration, each iteration's estimate starred."
+    import matplotlib.pyplot as plt
+    starts, ends = start_probs.argmax(-1).tolist(), end_probs.argmax(-1).tolist()
+    lo, hi = max(0, min(starts + ends) - margin), min(len(tokens), max(starts + ends) + margin + 1)
+    fig, axs = plt.subplots(2, 1, figsize=(max(5., 0.3 * (hi - lo) + 1.5), 4.2), sharex=True)
+    for ax, probs, best, name in zip(axs, (start_probs, end_probs), (starts, ends), ('start', 'end')):
+        for i, row in enumerate(probs.detach().float().cpu()):
+            line, = ax.plot(range(lo, hi), row[lo:hi], marker='o', ms=3, lw=1, ls=('-', '--', '-.', ':')[i % 4], label=f'iteration {i+1}')
+            ax.plot(best[i], row[best[i]], marker='*', ms=11, ls='none', color=line.get_color())
+        ax.set_ylabel(f'p({name})')
+    axs[0].legend(fontsize=7, ncol=len(starts))
+    axs[1].set_xticks(range(lo, hi)); axs[1].set_xticklabels(tokens[lo:hi], rotation=90, fontsize=7)
+    fig.tight_layout()
+    return fig
+

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01b_squad.ipynb #d97d35b1
 from __future__ import annotations
-import gzip, json, math, re, string, time, warnings
+import gzip, re, string, warnings
 from functools import partial
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -20,17 +20,16 @@ from fastcore.basics import patch, chunked
 from nltk.stem import PorterStemmer
 from nltk.tokenize import NLTKWordTokenizer
 
-from .core import *
-from .core import _place_of_byte
-from .dataloaders import *
+from .core import parallel_map, read_json, _place_of_byte
+from .dataloaders import BaseDataset, Vocab, pad_ids
 
 # %% auto #0
-__all__ = ['MISS_ARTEFACTS', 'QAExample', 'Problem', 'SquadData', 'read_squad', 'normalize_token', 'tokenize_many',
-           'tokenize_with_offsets', 'tokenize_examples', 'char_to_token_span', 'span_to_text', 'normalize_answer',
-           'miss_category', 'SpanMiss', 'SpanRecovery', 'span_recovery', 'word_counts', 'WordVocab', 'char_vocab',
-           'char_ids', 'Glove', 'load_glove', 'Coverage', 'glove_coverage', 'embedding_matrix', 'NewWords', 'new_words',
-           'UnkRate', 'unk_rate', 'ExactMatch', 'exact_match_features', 'QAItem', 'QABatch', 'qa_collate', 'QADataset',
-           'split_by_article']
+__all__ = ['MISS_ARTEFACTS', 'QAExample', 'Problem', 'SquadData', 'read_squad', 'normalize_text', 'normalize_token',
+           'tokenize_many', 'tokenize_with_offsets', 'tokenize_examples', 'char_to_token_span', 'span_to_text',
+           'normalize_answer', 'miss_category', 'SpanMiss', 'SpanRecovery', 'span_recovery', 'word_counts', 'WordVocab',
+           'char_vocab', 'char_ids', 'Glove', 'load_glove', 'Coverage', 'glove_coverage', 'embedding_matrix',
+           'NewWords', 'new_words', 'UnkRate', 'unk_rate', 'ExactMatch', 'exact_match_features', 'QAItem', 'QABatch',
+           'qa_collate', 'QADataset', 'split_by_article']
 
 # %% ../nbs/01b_squad.ipynb #2fb6401b
 @dataclass
@@ -51,6 +50,11 @@ class QAExample:
     def answer_texts(self) -> list[str]:
         "The reference answers' texts."
         return [t for t, _ in self.answers]
+    def __repr__(self):
+        ctx = self.context if len(self.context) <= 50 else self.context[:49] + '…'
+        more = f" and {len(self.answers) - 3} more" if len(self.answers) > 3 else ''
+        return (f"QAExample({self.qid!r}, {self.title!r} article {self.article_idx} paragraph {self.paragraph_idx}, "
+                f"question={self.question!r}, context={ctx!r} ({len(self.context):,} characters), answers={self.answers[:3]}{more})")
 
 # %% ../nbs/01b_squad.ipynb #a56aa520
 @dataclass
@@ -290,16 +294,56 @@ def read_squad(
     for ai, art in enumerate(data['data']): _read_article(r, art, ai)
     return r.result()
 
+# %% ../nbs/01b_squad.ipynb #670cf979
+_CHAR_MAP = {
+    **dict.fromkeys('‘’‚‛ʼ´', "'"), **dict.fromkeys('“”„‟', '"'),                        # typographic quotes and apostrophes
+    **dict.fromkeys('\u2010\u2011\u2012\u2013\u2014\u2015\u2212', '-'),                  # hyphens, dashes, the minus sign
+    **dict.fromkeys('\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a'
+                    '\u2028\u2029\u202f\u205f\u3000', ' '),                                  # no-break, typographic and ideographic spaces
+    **{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},                           # full-width ASCII forms
+    **{chr(c): ' ' for c in [*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20), *range(0x7f, 0xa0)]},   # control characters but tab, newline, return
+    **dict.fromkeys('\u00ad\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e'
+                    '\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff', ''),  # invisible: dropped
+} # character -> its plain form ('' to drop it)
+_CHAR_TABLE = str.maketrans(_CHAR_MAP)
+_TO_NORMALIZE = re.compile('[' + ''.join(map(re.escape, _CHAR_MAP)) + '′″]')
+_INVISIBLE = re.compile('[' + ''.join(re.escape(c) for c, r in _CHAR_MAP.items() if not r) + ']')
+_QUOTE_PRIME = re.compile(r'(?<!\d)[′″]') # a prime that is not a unit after a number
+
+
+# %% ../nbs/01b_squad.ipynb #620daf2a
+def normalize_text(
+    text:str, # a text as the user gave it
+) -> tuple[str, np.ndarray|None]:
+    "`text` with typographic quotes, dashes, spaces and full-width forms made plain and invisible characters dropped; and the index in `text` of each of its characters (`None`: nothing dropped, the same index)."
+    if not _TO_NORMALIZE.search(text): return text, None
+    plain = _QUOTE_PRIME.sub(lambda m: "'" if m[0] == '′' else '"', text).translate(_CHAR_TABLE)
+    if len(plain) == len(text): return plain, None
+    kept = np.ones(len(text), bool)
+    kept[[m.start() for m in _INVISIBLE.finditer(text)]] = False
+    return plain, np.flatnonzero(kept).astype(np.int32)
+
+
+# %% ../nbs/01b_squad.ipynb #8f05007b
+def _original_offsets(
+    offsets:np.ndarray, # `(n, 2)` token offsets into the normalised text
+    index:np.ndarray|None, # from `normalize_text`: the original index of each normalised character (`None`: the same)
+) -> np.ndarray:
+    "The same tokens' offsets into the original text (a token keeps the invisible characters inside it, not those around it)."
+    if index is None or not len(offsets): return offsets
+    return np.stack([index[offsets[:, 0]], index[offsets[:, 1] - 1] + 1], 1).astype(np.int32)
+
+
 # %% ../nbs/01b_squad.ipynb #0581482c
-_QUOTE_CHARS = str.maketrans({'“': '"', '”': '"', '„': '"', '‟': '"', '‘': "'", '’': "'", '‚': "'", '‛': "'"})
 _QUOTE_TOKENS = {'``': '"', "''": '"'}
 
 def normalize_token(
     tok:str, # a token as it appears in the text
 ) -> str:
-    "`tok` with Treebank and typographic quotes made plain (`\"` and `'`)."
-    if not tok.isascii(): tok = tok.translate(_QUOTE_CHARS)
+    "`tok` with Treebank quotes and the characters `normalize_text` changes made plain (but primes, which depend on what precedes them)."
+    if not tok.isascii(): tok = tok.translate(_CHAR_TABLE)
     return _QUOTE_TOKENS.get(tok, tok)
+
 
 # %% ../nbs/01b_squad.ipynb #d1b1cc85
 _word_tokenizer = NLTKWordTokenizer()
@@ -350,10 +394,10 @@ def _pieces(
     return out
 
 # %% ../nbs/01b_squad.ipynb #1f45a56c
-_NEEDS_WORK = re.compile(r"[-/~]|\.(?::|$|[A-Z])|[A-Za-z]:\d|^(?:``|'')$|[^\x00-\x7f]")
+_NEEDS_WORK = re.compile(r"[-/~]|\.(?::|$|[A-Z])|[A-Za-z]:\d|^(?:``|'')$|[^']'\.?$|[^\x00-\x7f]")
 
 def _finish(text:str, spans:np.ndarray) -> tuple:
-    "Tokens and int32 offsets of `text` from NLTK spans: the splitting rules and final periods applied, quotes normalized."
+    "Tokens and int32 offsets of `text` from NLTK spans: the splitting rules, final periods and closing quotes applied, quotes normalized."
     toks, offs, search = [], [], _NEEDS_WORK.search
     for s0, e0 in spans.tolist():
         t0 = text[s0:e0]
@@ -361,18 +405,23 @@ def _finish(text:str, spans:np.ndarray) -> tuple:
         address = '@' in t0 or '://' in t0 or 'www.' in t0 or text[e0:e0+1] == '@' or text[s0-1:s0] == '@'
         for ps, pe in _pieces(t0, address):
             s, e = s0 + ps, s0 + pe
+            cuts = [e]
             t = text[s:e]
-            if e - s > 1 and t[-1] == '.' and ('.' not in t[:-1] or address):   # an address never ends in a period
-                toks += [normalize_token(t[:-1]), '.']; offs += [(s, e-1), (e-1, e)]
-            else: toks.append(normalize_token(t)); offs.append((s, e))
+            if e - s > 1 and t[-1] == '.' and ('.' not in t[:-1] or address): cuts.insert(0, e - 1)   # an address never ends in a period
+            if cuts[0] - s > 1 and text[cuts[0] - 1] == "'" and text[cuts[0] - 2] != "'": cuts.insert(0, cuts[0] - 1)   # `best'` (of `'best'.`)
+            for c in cuts: toks.append(normalize_token(text[s:c])); offs.append((s, c)); s = c
     return toks, np.array(offs, np.int32).reshape(-1, 2)
+
 
 # %% ../nbs/01b_squad.ipynb #05e8efb8
 def _tokenize_chunk(texts:list) -> list:
-    "`(tokens, offsets)` of each text of one chunk (module level, so that worker processes can run it)."
-    try: spans = _spans_of_chunk(texts)
-    except Exception: spans = [_spans_of_text(t) for t in texts]
-    return [_finish(t, s) for t, s in zip(texts, spans)]
+    "`(tokens, offsets)` of each text of one chunk, offsets into the original text (module level, so that worker processes can run it)."
+    normalized = [normalize_text(t) for t in texts]
+    plain = [p for p, _ in normalized]
+    try: spans = _spans_of_chunk(plain)
+    except Exception: spans = [_spans_of_text(t) for t in plain]
+    return [(toks, _original_offsets(offs, index)) for (p, index), s in zip(normalized, spans) for toks, offs in [_finish(p, s)]]
+
 
 # %% ../nbs/01b_squad.ipynb #a1cfcf68
 def tokenize_many(
@@ -560,6 +609,28 @@ class WordVocab(Vocab):
         super().__init__(itos)
         self.lower = lower
 
+    @classmethod
+    def from_examples(cls,
+                      examples:Sequence[QAExample], # examples to count words in (contexts once each, and questions)
+                      min_freq:int=1, # keep words seen at least this often
+                      max_size:int|None=None, # keep at most this many words (most frequent first); `None`: all
+                      glove:Glove|None=None, # embeddings to restrict to or extend with (`Glove`, below)
+                      restrict_to_glove:bool=False, # keep only the data's words that have a vector
+                      add_glove_words:bool=False, # also add every word of `glove` (after the data's words)
+                      lower:bool=True, # lower-case words
+                      progress:bool=False, # show progress bars while tokenizing
+                     ) -> WordVocab:
+        "A vocabulary of the words of `examples`, most frequent first (ties alphabetical); word counts in `counts`."
+        if (restrict_to_glove or add_glove_words) and glove is None: raise ValueError("restrict_to_glove and add_glove_words need `glove`")
+        counts = word_counts(examples, lower=lower, progress=progress)
+        words = [t for t, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_freq]
+        if restrict_to_glove: words = [w for w in words if w in glove.stoi]
+        if max_size is not None: words = words[:max_size]
+        if add_glove_words: words = words + glove.words
+        vocab = cls(words, lower=lower)
+        vocab.counts = counts
+        return vocab
+
     def config(self) -> dict:
         "The constructor settings saved with the vocabulary: `lower`."
         return {'lower': self.lower}
@@ -574,28 +645,6 @@ class WordVocab(Vocab):
         "Ids of `tokens` (lower-cased first if `lower`); unknown words become `unk` and are counted."
         return super().numericalize([t.lower() for t in tokens] if self.lower else tokens)
 
-# %% ../nbs/01b_squad.ipynb #bde86b72
-@patch(cls_method=True)
-def from_examples(cls:WordVocab,
-                  examples:Sequence[QAExample], # examples to count words in (contexts once each, and questions)
-                  min_freq:int=1, # keep words seen at least this often
-                  max_size:int|None=None, # keep at most this many words (most frequent first)
-                  glove:Glove|None=None, # embeddings to restrict to or extend with
-                  restrict_to_glove:bool=False, # keep only the data's words that have a vector
-                  add_glove_words:bool=False, # also add every word of `glove` (after the data's words)
-                  lower:bool=True, # lower-case words
-                  progress:bool=False, # show progress bars while tokenizing
-                 ) -> WordVocab:
-    "A vocabulary of the words of `examples`, most frequent first (ties alphabetical); word counts in `counts`."
-    if (restrict_to_glove or add_glove_words) and glove is None: raise ValueError("restrict_to_glove and add_glove_words need `glove`")
-    counts = word_counts(examples, lower=lower, progress=progress)
-    words = [t for t, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if c >= min_freq]
-    if restrict_to_glove: words = [w for w in words if w in glove.stoi]
-    if max_size is not None: words = words[:max_size]
-    if add_glove_words: words = words + glove.words
-    vocab = cls(words, lower=lower)
-    vocab.counts = counts
-    return vocab
 
 # %% ../nbs/01b_squad.ipynb #412f9eab
 def char_vocab(
@@ -839,6 +888,7 @@ def unk_rate(
 # %% ../nbs/01b_squad.ipynb #84ca420f
 class ExactMatch:
     "Keys of the exact, lower-cased and stemmed forms of tokens, and exact-match features between two texts."
+    _has_letter = re.compile(r'[^\W\d_]')
     def __init__(self):
         self.ids = {} # form (a token, a lower-cased token or a stem) -> integer id
         self.rows = {} # token -> its row of keys in `_table`
@@ -848,53 +898,44 @@ class ExactMatch:
         self._mark = np.zeros(0, bool) # scratch bits, one per key
     def __repr__(self): return f"ExactMatch({len(self.rows):,} tokens, {len(self.ids):,} forms, {len(self.stems):,} stems cached)"
 
-# %% ../nbs/01b_squad.ipynb #f6106e68
-_HAS_LETTER = re.compile(r'[^\W\d_]')
+    def keys(self,
+             tokens:Sequence[str], # the tokens of one text
+            ) -> np.ndarray:
+        "`(len(tokens), 3)` int64 keys of the exact, lower-cased and stemmed form of each token (`3·id + k`)."
+        rows = self.rows
+        try: return self._table[np.fromiter(map(rows.__getitem__, tokens), np.int64, len(tokens))]
+        except KeyError: pass   # new tokens: give them rows first
+        self._add_tokens(list(dict.fromkeys(t for t in tokens if t not in rows)))
+        return self._table[np.fromiter(map(rows.__getitem__, tokens), np.int64, len(tokens))]
 
-@patch
-def _add_tokens(self:ExactMatch,
-                tokens:list, # distinct tokens not yet in `rows`
-               ):
-    "Give each new token its row of keys: its exact form, lower-cased form and (cached) stem."
-    ids, stems, stem = self.ids, self.stems, self.stemmer.stem
-    new = []
-    for t in tokens:
-        low = t.lower()
-        s = stems.get(low)
-        if s is None:   # words without letters (numbers, punctuation) are their own stem
-            s = stems[low] = ids.setdefault(stem(low, to_lowercase=False) if _HAS_LETTER.search(low) else low, len(ids))
-        new.append((ids.setdefault(t, len(ids)), ids.setdefault(low, len(ids)), s))
-    n0 = len(self.rows)
-    if n0 + len(new) > len(self._table):
-        self._table = np.concatenate([self._table, np.zeros((max(len(self._table), len(new)), 3), np.int64)])
-    self._table[n0:n0 + len(new)] = np.array(new, np.int64).reshape(-1, 3) * 3 + np.arange(3)
-    self.rows.update(zip(tokens, range(n0, n0 + len(new))))
+    def features(self,
+                 context_keys:np.ndarray, # `keys` of the context tokens
+                 question_keys:np.ndarray, # `keys` of the question tokens
+                ) -> tuple[np.ndarray, np.ndarray]:
+        "`(Lc, 3)` and `(Lq, 3)` uint8 features: whether each context token occurs in the question (exact, lower-cased, stem), and the reverse."
+        n = 3 * len(self.ids)
+        if len(self._mark) < n: self._mark = np.zeros(max(n, 2 * len(self._mark)), bool)
+        mark = self._mark
+        mark[question_keys] = True; cf = mark[context_keys]; mark[question_keys] = False
+        mark[context_keys] = True; qf = mark[question_keys]; mark[context_keys] = False
+        return cf.view(np.uint8), qf.view(np.uint8)
 
-# %% ../nbs/01b_squad.ipynb #fa673be9
-@patch
-def keys(self:ExactMatch,
-         tokens:Sequence[str], # the tokens of one text
-        ) -> np.ndarray:
-    "`(len(tokens), 3)` int64 keys of the exact, lower-cased and stemmed form of each token (`3·id + k`)."
-    rows = self.rows
-    try: return self._table[np.fromiter(map(rows.__getitem__, tokens), np.int64, len(tokens))]
-    except KeyError: pass   # new tokens: give them rows first
-    self._add_tokens(list(dict.fromkeys(t for t in tokens if t not in rows)))
-    return self._table[np.fromiter(map(rows.__getitem__, tokens), np.int64, len(tokens))]
+    def _add_tokens(self, tokens:list):
+        "Give each new token (not yet in `rows`) its row of keys: its exact form, lower-cased form and (cached) stem."
+        ids, stems, stem = self.ids, self.stems, self.stemmer.stem
+        new = []
+        for t in tokens:
+            low = t.lower()
+            s = stems.get(low)
+            if s is None:   # words without letters (numbers, punctuation) are their own stem
+                s = stems[low] = ids.setdefault(stem(low, to_lowercase=False) if self._has_letter.search(low) else low, len(ids))
+            new.append((ids.setdefault(t, len(ids)), ids.setdefault(low, len(ids)), s))
+        n0 = len(self.rows)
+        if n0 + len(new) > len(self._table):
+            self._table = np.concatenate([self._table, np.zeros((max(len(self._table), len(new)), 3), np.int64)])
+        self._table[n0:n0 + len(new)] = np.array(new, np.int64).reshape(-1, 3) * 3 + np.arange(3)
+        self.rows.update(zip(tokens, range(n0, n0 + len(new))))
 
-# %% ../nbs/01b_squad.ipynb #0bb73716
-@patch
-def features(self:ExactMatch,
-             context_keys:np.ndarray, # `keys` of the context tokens
-             question_keys:np.ndarray, # `keys` of the question tokens
-            ) -> tuple[np.ndarray, np.ndarray]:
-    "`(Lc, 3)` and `(Lq, 3)` uint8 features: whether each context token occurs in the question (exact, lower-cased, stem), and the reverse."
-    n = 3 * len(self.ids)
-    if len(self._mark) < n: self._mark = np.zeros(max(n, 2 * len(self._mark)), bool)
-    mark = self._mark
-    mark[question_keys] = True; cf = mark[context_keys]; mark[question_keys] = False
-    mark[context_keys] = True; qf = mark[question_keys]; mark[context_keys] = False
-    return cf.view(np.uint8), qf.view(np.uint8)
 
 # %% ../nbs/01b_squad.ipynb #bb01d6df
 _EXACT_MATCH = ExactMatch() # shared by `exact_match_features` and every `QADataset`
@@ -945,27 +986,19 @@ class QABatch:
     question_features: torch.Tensor|None = None # (B, Lq, 3) float
 
     def __len__(self): return len(self.qids)
+    def to(self,
+           device:str|torch.device, # where the tensors go
+           non_blocking:bool=False, # asynchronous copy (from pinned memory)
+          ) -> QABatch:
+        "This batch with its tensors on `device`."
+        return self._map_tensors(lambda t: t.to(device, non_blocking=non_blocking))
+    def pin_memory(self) -> QABatch:
+        "This batch with its tensors in pinned memory (what `DataLoader(pin_memory=True)` calls)."
+        return self._map_tensors(lambda t: t.pin_memory())
+    def _map_tensors(self, f) -> QABatch:
+        "A copy of this batch with `f` applied to every tensor field."
+        return QABatch(**{k.name: f(v) if isinstance(v := getattr(self, k.name), torch.Tensor) else v for k in fields(self)})
 
-# %% ../nbs/01b_squad.ipynb #8cffb00b
-@patch
-def _map_tensors(self:QABatch, f) -> QABatch:
-    "A copy of this batch with `f` applied to every tensor field."
-    return QABatch(**{k.name: f(v) if isinstance(v := getattr(self, k.name), torch.Tensor) else v for k in fields(self)})
-
-# %% ../nbs/01b_squad.ipynb #6fa4c4e4
-@patch
-def to(self:QABatch,
-       device, # where the tensors go
-       non_blocking:bool=False, # asynchronous copy (from pinned memory)
-      ) -> QABatch:
-    "This batch with its tensors on `device`."
-    return self._map_tensors(lambda t: t.to(device, non_blocking=non_blocking))
-
-# %% ../nbs/01b_squad.ipynb #f1c7704b
-@patch
-def pin_memory(self:QABatch) -> QABatch:
-    "This batch with its tensors in pinned memory (what `DataLoader(pin_memory=True)` calls)."
-    return self._map_tensors(lambda t: t.pin_memory())
 
 # %% ../nbs/01b_squad.ipynb #08454df3
 def _padded(arrays:list, pad_idx:int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -1005,7 +1038,7 @@ class QADataset(BaseDataset):
                  max_context_len:int=600, # context tokens kept
                  max_question_len:int|None=None, # question tokens kept (`None`: all)
                  beyond:str='drop', # questions with no answer inside the kept tokens: `'drop'` (listed in `dropped`) or `'keep'` (start=end=-1)
-                 chars:Vocab|None=None, # a character vocabulary: add character ids of every token
+                 chars:Vocab|None=None, # a character vocabulary: add character ids of every token (`None`: no character ids)
                  max_word_len:int=16, # characters per token for character ids
                  features:bool=True, # add exact-match features (exact, lower-cased, stem) of every token
                  progress:bool=False, # show progress bars
@@ -1021,15 +1054,33 @@ class QADataset(BaseDataset):
     def __len__(self): return len(self.items)
     def __getitem__(self, i:int) -> QAItem: return self.items[i]
     def __repr__(self): return f"QADataset({self.report()})"
+    def lengths(self) -> np.ndarray:
+        "Number of (kept) context tokens of every question, for bucketing."
+        return np.fromiter((len(it.context_ids) for it in self.items), np.int64, len(self.items))
+    @property
+    def n_cut(self) -> int:
+        "Questions of the dataset whose context was cut to `max_context_len` tokens."
+        return sum(len(e.context_tokens) > self.max_context_len for e in self.examples)
+    def report(self) -> str:
+        "One line: questions kept, dropped (no answer inside the kept tokens), kept without a target, contexts cut."
+        n_no_target = sum(it.start < 0 for it in self.items if it.answers)
+        return (f"{len(self):,} questions of {len(set(e.title for e in self.examples))} articles; max_context_len={self.max_context_len}: "
+                f"{len(self.dropped)} dropped (no answer inside the kept tokens), {n_no_target} kept without a target, "
+                f"{self.n_cut} with their context cut")
+    def new(self,
+            examples:Sequence[QAExample], # other examples
+            beyond:str|None=None, # `'drop'` or `'keep'`; `None`: this dataset's
+           ) -> QADataset:
+        "A dataset of `examples` with this one's vocabulary and settings."
+        return QADataset(examples, self.vocab, self.max_context_len, self.max_question_len, beyond or self.beyond,
+                         self.chars, self.max_word_len, self.features, self.progress)
+    def _subset(self, idxs) -> QADataset:
+        "The dataset of the questions at `idxs` (items are shared, not recomputed)."
+        ds = QADataset.__new__(QADataset)
+        ds.__dict__.update(self.__dict__)
+        ds.items, ds.examples, ds.dropped = [self.items[i] for i in idxs], [self.examples[i] for i in idxs], []
+        return ds
 
-# %% ../nbs/01b_squad.ipynb #a7ea741c
-@patch
-def _context_arrays(self:QADataset, e:QAExample) -> tuple:
-    "Word ids, offsets, character ids and exact-match keys of the kept tokens of `e`'s context."
-    toks = e.context_tokens[:self.max_context_len]
-    return (np.array(self.vocab.numericalize(toks), np.int64), e.context_offsets[:self.max_context_len],
-            char_ids(toks, self.chars, self.max_word_len) if self.chars else None,
-            _EXACT_MATCH.keys(toks) if self.features else None)
 
 # %% ../nbs/01b_squad.ipynb #c18cfc44
 def _target_span(
@@ -1045,71 +1096,27 @@ def _target_span(
         else: return sp, None
     return None, why
 
-# %% ../nbs/01b_squad.ipynb #a1a3cac7
-@patch
-def _item(self:QADataset, e:QAExample, ctx:tuple, span:tuple|None) -> QAItem:
-    "The `QAItem` of example `e` from its context arrays and target span."
-    cids, offs, cchars, ckeys = ctx
-    qtoks = e.question_tokens[:self.max_question_len] if self.max_question_len else e.question_tokens
-    cf = qf = None
-    if self.features: cf, qf = _EXACT_MATCH.features(ckeys, _EXACT_MATCH.keys(qtoks))
-    return QAItem(cids, np.array(self.vocab.numericalize(qtoks), np.int64), *(span or (-1, -1)), e.qid, offs, e.context,
-                  e.answer_texts, cchars, char_ids(qtoks, self.chars, self.max_word_len) if self.chars else None, cf, qf)
-
 # %% ../nbs/01b_squad.ipynb #7f70e135
 @patch
 def _add(self:QADataset, examples:Sequence[QAExample]):
     "Tokenize and numericalize `examples` (each distinct context once) and append their items (or list them as dropped)."
     tokenize_examples(examples, progress=self.progress)
+    def arrays(toks):   # word ids, character ids and exact-match keys of a list of tokens
+        return (np.array(self.vocab.numericalize(toks), np.int64), char_ids(toks, self.chars, self.max_word_len) if self.chars else None,
+                _EXACT_MATCH.keys(toks) if self.features else None)
     contexts = {}
     for e in tqdm(examples, disable=not self.progress, leave=False, desc='numericalizing'):
         key = id(e.context_tokens)
-        if key not in contexts: contexts[key] = self._context_arrays(e)
-        span, why = _target_span(e, len(contexts[key][0]))
+        if key not in contexts: contexts[key] = (*arrays(e.context_tokens[:self.max_context_len]), e.context_offsets[:self.max_context_len])
+        cids, cchars, ckeys, offsets = contexts[key]
+        span, why = _target_span(e, len(cids))
         if span is None and e.answers and self.beyond == 'drop':
             self.dropped.append((e.qid, why)); continue
+        qids, qchars, qkeys = arrays(e.question_tokens[:self.max_question_len] if self.max_question_len else e.question_tokens)
+        cf, qf = _EXACT_MATCH.features(ckeys, qkeys) if self.features else (None, None)
         self.examples.append(e)
-        self.items.append(self._item(e, contexts[key], span))
+        self.items.append(QAItem(cids, qids, *(span or (-1, -1)), e.qid, offsets, e.context, e.answer_texts, cchars, qchars, cf, qf))
 
-# %% ../nbs/01b_squad.ipynb #6d96b8cd
-@patch(as_prop=True)
-def n_cut(self:QADataset) -> int:
-    "Questions of the dataset whose context was cut to `max_context_len` tokens."
-    return sum(len(e.context_tokens) > self.max_context_len for e in self.examples)
-
-# %% ../nbs/01b_squad.ipynb #0bcf2a9b
-@patch
-def report(self:QADataset) -> str:
-    "One line: questions kept, dropped (no answer inside the kept tokens), kept without a target, contexts cut."
-    n_no_target = sum(it.start < 0 for it in self.items if it.answers)
-    return (f"{len(self):,} questions of {len(set(e.title for e in self.examples))} articles; max_context_len={self.max_context_len}: "
-            f"{len(self.dropped)} dropped (no answer inside the kept tokens), {n_no_target} kept without a target, "
-            f"{self.n_cut} with their context cut")
-
-# %% ../nbs/01b_squad.ipynb #f26c6067
-@patch
-def lengths(self:QADataset) -> np.ndarray:
-    "Number of (kept) context tokens of every question, for bucketing."
-    return np.fromiter((len(it.context_ids) for it in self.items), np.int64, len(self.items))
-
-# %% ../nbs/01b_squad.ipynb #eb44c0cd
-@patch
-def new(self:QADataset,
-        examples:Sequence[QAExample], # other examples
-        beyond:str|None=None, # `'drop'` or `'keep'`; `None`: this dataset's
-       ) -> QADataset:
-    "A dataset of `examples` with this one's vocabulary and settings."
-    return QADataset(examples, self.vocab, self.max_context_len, self.max_question_len, beyond or self.beyond,
-                     self.chars, self.max_word_len, self.features, self.progress)
-
-# %% ../nbs/01b_squad.ipynb #7eda876f
-@patch
-def _subset(self:QADataset, idxs) -> QADataset:
-    "The dataset of the questions at `idxs` (items are shared, not recomputed)."
-    ds = QADataset.__new__(QADataset)
-    ds.__dict__.update(self.__dict__)
-    ds.items, ds.examples, ds.dropped = [self.items[i] for i in idxs], [self.examples[i] for i in idxs], []
-    return ds
 
 # %% ../nbs/01b_squad.ipynb #f64f7b88
 def split_by_article(
