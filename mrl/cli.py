@@ -87,8 +87,8 @@ SAMPLE_DEMO = {'epochs': 8, 'bs': 32, 'lr': 2e-3, 'cpu_model': {'hidden': 50}} #
 
 # %% ../nbs/04e_cli.ipynb #0a24b4b2
 PRESETS = {
-    'reader': {'train': {'epochs': 12, 'bs': 32, 'lr': 2e-3, 'schedule': 'cosine', 'warmup': 0.05}, 'model': {}},
-    'paper': {'train': {'epochs': 20, 'bs': 64, 'lr': 1e-3, 'schedule': 'none', 'warmup': 0.0},
+    'reader': {'train': {'epochs': 12, 'bs': 32, 'lr': 2e-3, 'schedule': 'cosine', 'warmup': 0.05, 'negatives': 0.5, 'lookalikes': 0.3}, 'model': {}},
+    'paper': {'train': {'epochs': 20, 'bs': 64, 'lr': 1e-3, 'schedule': 'none', 'warmup': 0.0, 'negatives': 0., 'lookalikes': 0.},
               'model': {k: v for k, v in DCNConfig.paper(10).to_dict().items() if k not in ('vocab_size', 'pad_idx', 'char_vocab_size')}},
 } # `mrl_train_qa --preset`: the bundled reader's recipe (DCNConfig's defaults), and the paper's DCN
 
@@ -156,6 +156,8 @@ def mrl_train_qa(
     check_every:int=0, # steps between two checks of the NaN guard (0: every step on a CPU, every 20 on a GPU)
     amp:bool=True, # bf16 autocast on CUDA; --no-amp trains in float32 (CPU always float32)
     seed:int=42, # random seed of weights, dropout and batch order
+    negatives:float=None, # share of training questions also paired with another paragraph of their article, to learn to say "no answer"; default 0.5 (0 for --preset paper)
+    lookalikes:float=None, # share of training paragraphs given a look-alike sentence, to learn to resist distractors; default 0.3 (0 for --preset paper)
     device:str=None, # cpu, cuda, cuda:1, mps; default: $MRL_DEVICE or the best available (cuda:LOCAL_RANK under torchrun)
     glove:str=None, # GloVe text file (a word and its vector per line); default: the packaged GloVe 6B 50d
     model_config:str=None, # DCNConfig fields to override, as a JSON object or a .json file, e.g. '{"hidden": 100}'; the bundled sample on a CPU defaults to '{"hidden": 50}' for speed
@@ -170,7 +172,8 @@ def mrl_train_qa(
     if preset is not None and preset not in PRESETS: raise ValueError(f"--preset must be one of {list(PRESETS)}, got {preset!r}")
     d = lambda v, name: _default(v, name, bundled, preset)
     config = TrainConfig(epochs=d(epochs, 'epochs'), bs=d(bs, 'bs'), lr=d(lr, 'lr'), opt=opt, wd=wd, clip=clip, schedule=d(schedule, 'schedule'),
-                         warmup=d(warmup, 'warmup'), amp=amp, patience=patience, max_bad_steps=max_bad_steps, check_every=check_every, seed=seed)
+                         warmup=d(warmup, 'warmup'), amp=amp, patience=patience, max_bad_steps=max_bad_steps, check_every=check_every, seed=seed,
+                         negatives=d(negatives, 'negatives'), lookalikes=d(lookalikes, 'lookalikes'))
     model_config = model_config_option(model_config)
     if preset is not None: model_config = {**PRESETS[preset]['model'], **(model_config or {})} or None
     if not 0 <= valid_pct < 1: raise ValueError(f"--valid_pct must be in [0, 1), got {valid_pct}")

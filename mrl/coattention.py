@@ -27,6 +27,7 @@ def mask_from_lengths(
     if max_len is None: max_len = int(lengths.max())
     return torch.arange(max_len, device=lengths.device)[None] < lengths[:, None]
 
+# %% ../nbs/02_coattention.ipynb #dd795106
 def check_lengths(
     lengths:torch.Tensor, # (B,) integer lengths
     width:int, # padded width of the matching ids/embeddings
@@ -170,16 +171,18 @@ class CoattentionEncoder(nn.Module):
         hidden:int, # ℓ, the LSTM size (U has 2ℓ features); a DCN's is `DCNConfig.hidden`
         dropout:float, # dropout on embeddings, fusion input and U; a DCN's is `DCNConfig.dropout`
         layers:int=1, # coattention layers: 1 is the DCN; 2 adds DCN+'s second, residual, layer
+        extra:int=0, # features per document position added to the fusion BiLSTM's input (`fuse`'s `extra`)
+        no_answer:bool=False, # keep the sentinel's row through the fusion BiLSTM: `U` gets a position 0 that means "no answer here"
     ):
         super().__init__()
         if layers not in (1, 2): raise ValueError(f"layers must be 1 (DCN) or 2 (DCN+ residual coattention), got {layers!r}")
-        self.emb_dim, self.hidden, self.layers = emb_dim, hidden, layers
+        self.emb_dim, self.hidden, self.layers, self.extra, self.no_answer = emb_dim, hidden, layers, extra, no_answer
         self.encoder = nn.LSTM(emb_dim, hidden, batch_first=True)
         self.q_proj = nn.Linear(hidden, hidden)
         self.doc_sentinel = nn.Parameter(torch.empty(hidden).uniform_(-hidden**-0.5, hidden**-0.5))
         self.q_sentinel = nn.Parameter(torch.empty(hidden).uniform_(-hidden**-0.5, hidden**-0.5))
         if layers == 2: self.layer2 = ResidualCoattention(hidden)
-        self.fusion = nn.LSTM(3*layers*hidden, hidden, batch_first=True, bidirectional=True)
+        self.fusion = nn.LSTM(3*layers*hidden + extra, hidden, batch_first=True, bidirectional=True)
         self.dropout = nn.Dropout(dropout)
         self.packed:bool|None = None # run the LSTMs as packed sequences; None: on CUDA only (see `masked_lstm`)
 
@@ -189,22 +192,15 @@ class CoattentionEncoder(nn.Module):
         q_emb:torch.Tensor, # (B, n, E) embedded questions, padded
         q_lens:torch.Tensor, # (B,) question lengths
         return_attention:bool=False, # also return the `CoattentionOutput` (weights include the sentinel at 0)
+        extra:torch.Tensor|None=None, # (B, m, extra) features added to the fusion input, when the encoder has `extra`
     ):
-        "Coattention encoding `U` (B, m, 2ℓ) of the documents; zeros at padded positions."
+        "Coattention encoding `U` (B, m, 2ℓ) of the documents ((B, m+1, 2ℓ) with `no_answer`: the sentinel's row first); zeros at padded positions."
         B = doc_emb.size(0)
         d_cpu = check_lengths(doc_lens, doc_emb.size(1), B, 'doc_lens')
         q_cpu = check_lengths(q_lens, q_emb.size(1), q_emb.size(0), 'q_lens')
         if q_emb.size(0) != B: raise ValueError(f"{B} documents but {q_emb.size(0)} questions")
         D, Q = self.encode(doc_emb, d_cpu, q_emb, q_cpu)
-        dev = D.device
-        d_mask = mask_from_lengths(d_cpu.to(dev) + 1, D.size(1))      # +1: the sentinel
-        q_mask = mask_from_lengths(q_cpu.to(dev) + 1, Q.size(1))
-        co = coattention(D, Q, d_mask, q_mask)
-        parts = [D[:, 1:], co.C_D[:, 1:]]                                # drop the sentinel row: (B, m, 3ℓ)
-        if self.layers == 2: parts += self.layer2(co, d_cpu, q_cpu, d_mask, q_mask, self.packed)
-        U = self.dropout(masked_lstm(self.fusion, self.dropout(torch.cat(parts, -1)), d_cpu, self.packed))
-        return (U, co) if return_attention else U
-
+        return self.fuse(D, Q, d_cpu, q_cpu, extra, return_attention)
 
 # %% ../nbs/02_coattention.ipynb #62980cc2
 @patch
@@ -226,3 +222,50 @@ def encode(self:CoattentionEncoder,
     D = torch.cat([self.doc_sentinel.to(D.dtype).expand(B, 1, -1), D], 1)
     Qp = torch.cat([self.q_sentinel.to(Qp.dtype).expand(B, 1, -1), Qp], 1)
     return D, torch.tanh(self.q_proj(Qp))
+
+# %% ../nbs/02_coattention.ipynb #1247fe08
+@patch
+def fuse(self:CoattentionEncoder,
+    D:torch.Tensor, # (B, m+1, ℓ) document encodings, sentinel first (`encode`, `encode_document`)
+    Q:torch.Tensor, # (B, n+1, ℓ) projected question encodings, sentinel first (`encode`, `encode_question`)
+    d_cpu:torch.Tensor, # (B,) document lengths, on the CPU
+    q_cpu:torch.Tensor, # (B,) question lengths, on the CPU
+    extra:torch.Tensor|None=None, # (B, m, extra) features added to the fusion input (needed when the encoder has `extra`)
+    return_attention:bool=False, # also return the `CoattentionOutput`
+):
+    "Coattention and fusion BiLSTM (§2.2): `U` (B, m, 2ℓ), or (B, m+1, 2ℓ) with the sentinel's row first when `no_answer`."
+    dev = D.device
+    d_mask = mask_from_lengths(d_cpu.to(dev) + 1, D.size(1))      # +1: the sentinel
+    q_mask = mask_from_lengths(q_cpu.to(dev) + 1, Q.size(1))
+    co = coattention(D, Q, d_mask, q_mask)
+    parts = [D[:, 1:], co.C_D[:, 1:]]                                # the real positions: (B, m, 3ℓ)
+    if self.layers == 2: parts += self.layer2(co, d_cpu, q_cpu, d_mask, q_mask, self.packed)
+    if self.extra:
+        if extra is None or extra.shape[-1] != self.extra: raise ValueError(f"this encoder adds {self.extra} features per document position at the fusion; got {None if extra is None else tuple(extra.shape)}")
+        parts.append(extra.to(D.dtype))
+    x, lens = torch.cat(parts, -1), d_cpu
+    if self.no_answer:                                               # the sentinel's row first: [d_∅; c^D_∅; zeros]
+        row = torch.cat([D[:, :1], co.C_D[:, :1]], -1)
+        x, lens = torch.cat([F.pad(row, (0, x.size(-1) - row.size(-1))), x], 1), d_cpu + 1
+    U = self.dropout(masked_lstm(self.fusion, self.dropout(x), lens, self.packed))
+    return (U, co) if return_attention else U
+
+# %% ../nbs/02_coattention.ipynb #4ead34cf
+@patch
+def encode_document(self:CoattentionEncoder,
+    doc_emb:torch.Tensor, # (B, m, E) embedded documents, padded
+    d_cpu:torch.Tensor, # (B,) their lengths, on the CPU
+) -> torch.Tensor:
+    "D of §2.1 with the sentinel first, (B, m+1, ℓ): the encoding of documents alone, reusable for every question about them."
+    D = masked_lstm(self.encoder, self.dropout(doc_emb), d_cpu, self.packed)
+    return torch.cat([self.doc_sentinel.to(D.dtype).expand(D.size(0), 1, -1), D], 1)
+
+# %% ../nbs/02_coattention.ipynb #b86ea665
+@patch
+def encode_question(self:CoattentionEncoder,
+    q_emb:torch.Tensor, # (B, n, E) embedded questions, padded
+    q_cpu:torch.Tensor, # (B,) their lengths, on the CPU
+) -> torch.Tensor:
+    "The projected question encoding Q of §2.1 with the sentinel first, (B, n+1, ℓ)."
+    Qp = masked_lstm(self.encoder, self.dropout(q_emb), q_cpu, self.packed)
+    return torch.tanh(self.q_proj(torch.cat([self.q_sentinel.to(Qp.dtype).expand(Qp.size(0), 1, -1), Qp], 1)))

