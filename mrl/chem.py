@@ -5,7 +5,7 @@
 # %% ../nbs/00a_chem.ipynb #ad67bcf9
 from __future__ import annotations
 from collections.abc import Sequence, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from rdkit import Chem, RDLogger
@@ -13,7 +13,7 @@ from rdkit.Chem import Descriptors, Crippen, rdMolDescriptors
 from rdkit.Chem import rdFingerprintGenerator
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
-from .core import *
+from .core import parallel_map, resolve_num_workers
 
 # %% auto #0
 __all__ = ['FINGERPRINTS', 'quiet_rdkit', 'to_mol', 'canon_smiles', 'random_smiles', 'remove_stereo', 'molwt', 'average_molwt',
@@ -66,7 +66,7 @@ def canon_smiles(
 
 # %% ../nbs/00a_chem.ipynb #eefcc721
 def random_smiles(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
     seed:int|None=None, # seed of this draw (`None`: a fresh random choice)
 ) -> str|None:
     "A random valid SMILES of the molecule (atoms written from a random start in random order), or `None` when it does not parse."
@@ -76,7 +76,7 @@ def random_smiles(
 
 # %% ../nbs/00a_chem.ipynb #d8a810fc
 def remove_stereo(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> str|None:
     "The SMILES without stereochemistry (`@`, `/`, `\\`; a SMILES without any is returned as given), or `None` when it does not parse."
     if isinstance(m, str) and not any(c in m for c in '@/\\'): return m
@@ -88,56 +88,56 @@ def remove_stereo(
 
 # %% ../nbs/00a_chem.ipynb #d6105181
 def molwt(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> float:
     "Exact (monoisotopic) mass of a molecule or SMILES, in daltons, as MRL's `molwt`."
     return rdMolDescriptors.CalcExactMolWt(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #2360bb8d
 def average_molwt(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> float:
     "Average molecular weight (g/mol, standard atomic weights) of a molecule or SMILES."
     return Descriptors.MolWt(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #c94a251d
 def tpsa(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> float:
     "Topological polar surface area (Å²) of a molecule or SMILES."
     return rdMolDescriptors.CalcTPSA(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #e0a7aea2
 def rings(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> int:
     "Number of rings (SSSR) of a molecule or SMILES."
     return rdMolDescriptors.CalcNumRings(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #1b71ffb5
 def heavy_atoms(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> int:
     "Number of non-hydrogen atoms of a molecule or SMILES."
     return _as_mol(m).GetNumHeavyAtoms()
 
 # %% ../nbs/00a_chem.ipynb #cece31e1
 def hbd(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> int:
     "Number of hydrogen-bond donors (Lipinski) of a molecule or SMILES."
     return rdMolDescriptors.CalcNumHBD(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #1ccc5fb2
 def hba(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> int:
     "Number of hydrogen-bond acceptors (Lipinski) of a molecule or SMILES."
     return rdMolDescriptors.CalcNumHBA(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #a15856ed
 def logp(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> float:
     "Wildman–Crippen logP of a molecule or SMILES."
     return Crippen.MolLogP(_as_mol(m))
@@ -174,7 +174,7 @@ def morgan_generator(
 
 # %% ../nbs/00a_chem.ipynb #72a63b99
 def fingerprint(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
     kind:str='ECFP6', # one of `FINGERPRINTS`: `ECFP4`, `ECFP6`, `FCFP4`, `FCFP6`
     nbits:int=2048, # length of the bit vector
 ) -> np.ndarray:
@@ -185,7 +185,7 @@ def fingerprint(
 
 # %% ../nbs/00a_chem.ipynb #ffba8cac
 def ECFP4(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
     nbits:int=2048, # length of the bit vector
 ) -> np.ndarray:
     "ECFP4 (Morgan radius 2) bits of a molecule or SMILES."
@@ -193,7 +193,7 @@ def ECFP4(
 
 # %% ../nbs/00a_chem.ipynb #a1c968e4
 def ECFP6(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
     nbits:int=2048, # length of the bit vector
 ) -> np.ndarray:
     "ECFP6 (Morgan radius 3) bits of a molecule or SMILES."
@@ -201,7 +201,7 @@ def ECFP6(
 
 # %% ../nbs/00a_chem.ipynb #6b999e06
 def FCFP4(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
     nbits:int=2048, # length of the bit vector
 ) -> np.ndarray:
     "FCFP4 (feature Morgan radius 2) bits of a molecule or SMILES."
@@ -209,7 +209,7 @@ def FCFP4(
 
 # %% ../nbs/00a_chem.ipynb #9ef93104
 def FCFP6(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
     nbits:int=2048, # length of the bit vector
 ) -> np.ndarray:
     "FCFP6 (feature Morgan radius 3) bits of a molecule or SMILES."
@@ -309,7 +309,7 @@ def featurize_smiles(
 
 # %% ../nbs/00a_chem.ipynb #d4623f30
 def murcko_scaffold(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
     generic:bool=False, # make the scaffold generic: every atom a carbon, every bond single
     remove_stereochem:bool=False, # remove stereochemistry first
 ) -> str|None:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01a_smiles.ipynb #4261eead
 from __future__ import annotations
-import csv, gzip, io, itertools, json, math, os, re, warnings, zlib
+import csv, io, itertools, json, math, os, re, warnings
 from collections.abc import Sequence, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -14,9 +14,9 @@ import numpy as np
 import torch
 from fastcore.basics import chunked, patch
 
-from .core import *
-from .dataloaders import *
-from .dataloaders import _check_itos, _function_ref
+from .core import read_json, read_text, to_device
+from .dataloaders import (SPECIAL_TOKENS, Vocab, BaseDataset, PackedSequences, batch_sequences, check_texts, stack_items,
+                             _check_itos, _function_ref)
 
 # %% auto #0
 __all__ = ['SMILES_CHAR_VOCAB', 'MAPPING_TOKENS', 'HALOGEN_REPLACE', 'MAPPING_REPLACE', 'SMILE_REGEX', 'REACTION_REGEX',
@@ -257,16 +257,23 @@ def _check_text(text, what:str='SMILES') -> str:
 class _SmilesVocab(Vocab):
     "Shared pieces of the SMILES vocabularies: `tokenize` is `bos`, `_tokenize(preprocess(text))`, `eos` (MRL's later `Vocab`)."
     text_name = 'SMILES' # what one text is, for error messages
-    def tokenize(self, input:str) -> list[str]:
+    def tokenize(self,
+                 input:str, # a SMILES (or sequence) to split
+                ) -> list[str]:
         "`bos`, the tokens of `preprocess(input)`, `eos`."
         return ['bos'] + self._tokenize(self.preprocess(_check_text(input, self.text_name))) + ['eos']
     def _tokenize(self, input:str) -> list[str]: raise NotImplementedError(f"{type(self).__name__} does not define `_tokenize`")
     def _vocab_changed(self): self._lut_cache = None
+    def _fast_mode(self) -> str|None: return None # which fast batch encoder fits (see "Fast batch encoding"); None: the Python loop
+    def _fast_encode(self, texts:list[str], chunk_size:int=100_000, n_threads:int=2):
+        "Padded ids and lengths of `texts`, vectorised (`_fast_encode_batch`); `None` when the batch cannot use the fast path."
+        return None if self._fast_mode() is None else _fast_encode_batch(self, texts, chunk_size, n_threads)
 
 # %% ../nbs/01a_smiles.ipynb #a959adef
 class CharacterVocab(_SmilesVocab):
     "SMILES vocabulary with one token per character (MRL's)."
     def _tokenize(self, input:str) -> list[str]: return tokenize_by_character(input)
+    def _fast_mode(self) -> str|None: return 'char' if self.prefunc is None else None
 
 # %% ../nbs/01a_smiles.ipynb #8851b86f
 class FuncVocab(_SmilesVocab):
@@ -281,12 +288,9 @@ class FuncVocab(_SmilesVocab):
         super().__init__(itos, prefunc, postfunc)
         self.tok_func = tok_func
     def _tokenize(self, input:str) -> list[str]: return list(self.tok_func(input))
-
-# %% ../nbs/01a_smiles.ipynb #679f5aff
-@patch
-def config(self:FuncVocab) -> dict:
-    "The tokenizing function and `prefunc`/`postfunc`, by name."
-    return {'tok_func': _function_ref(self.tok_func, 'tok_func'), **Vocab.config(self)}
+    def config(self) -> dict:
+        "The tokenizing function and `prefunc`/`postfunc`, by name."
+        return {'tok_func': _function_ref(self.tok_func, 'tok_func'), **Vocab.config(self)}
 
 # %% ../nbs/01a_smiles.ipynb #947c8f74
 class SelfiesVocab(FuncVocab):
@@ -295,12 +299,7 @@ class SelfiesVocab(FuncVocab):
                  itos:Sequence[str], # SELFIES tokens, e.g. `SELFIES_VOCAB`
                 ):
         super().__init__(itos, split_selfie, smile_to_selfie, selfie_to_smile)
-
-# %% ../nbs/01a_smiles.ipynb #765a5aa0
-@patch
-def config(self:SelfiesVocab) -> dict:
-    "Nothing: the SELFIES functions are fixed."
-    return {}
+    def config(self) -> dict: return {} # nothing: the SELFIES functions are fixed
 
 # %% ../nbs/01a_smiles.ipynb #b266bc0c
 class CharacterReplaceVocab(_SmilesVocab):
@@ -322,12 +321,12 @@ class CharacterReplaceVocab(_SmilesVocab):
         super().__init__(itos + [r for r in self.reverse_dict if r not in itos], prefunc, postfunc)
     def _tokenize(self, input:str) -> list[str]: return tokenize_with_replacements(input, self.replace_dict)
     def _decode_tokens(self): return [self.reverse_dict.get(t, t) for t in self.itos]
-
-# %% ../nbs/01a_smiles.ipynb #19a984aa
-@patch
-def config(self:CharacterReplaceVocab) -> dict:
-    "The replacements (and `prefunc`/`postfunc`)."
-    return {'replace_dict': dict(self.replace_dict), **Vocab.config(self)}
+    def config(self) -> dict:
+        "The replacements (and `prefunc`/`postfunc`)."
+        return {'replace_dict': dict(self.replace_dict), **Vocab.config(self)}
+    def _fast_mode(self) -> str|None:
+        ok = self.prefunc is None and all(k and '\n' not in k and v.isascii() and v != '\n' for k, v in self.replace_dict.items())
+        return 'replace' if ok else None
 
 # %% ../nbs/01a_smiles.ipynb #f9ce04d6
 class RegexVocab(_SmilesVocab):
@@ -342,27 +341,24 @@ class RegexVocab(_SmilesVocab):
         super().__init__(itos, prefunc, postfunc)
         self.pattern, self.strict, self.regex = pattern, strict, re.compile(pattern)
     def _tokenize(self, input:str) -> list[str]: return regex_tokenize(input, self.regex, self.strict)
-
-# %% ../nbs/01a_smiles.ipynb #96f3e0ed
-@patch
-def config(self:RegexVocab) -> dict:
-    "The pattern and `strict` (and `prefunc`/`postfunc`)."
-    return {'pattern': self.pattern, 'strict': self.strict, **Vocab.config(self)}
-
-# %% ../nbs/01a_smiles.ipynb #41af8443
-@patch(cls_method=True)
-def _config_from_json(cls:RegexVocab, config:dict, source:str, trusted:bool=False) -> dict:
-    "The checked settings of a file: a known pattern (any pattern if `trusted`) that compiles, a boolean `strict`."
-    out = Vocab._config_from_json.__func__(cls, config, source, trusted)
-    pattern = out.get('pattern', SMILE_REGEX)
-    if not isinstance(pattern, str): raise ValueError(f'{source}: "config.pattern" must be a string, got {type(pattern).__name__}')
-    if pattern not in KNOWN_PATTERNS and not trusted:
-        raise ValueError(f'{source}: "config.pattern" {pattern[:60]!r} is not a tokenizer pattern mrl ships; pass trusted=True '
-                         f'only if you trust the file (a crafted pattern can take exponential time)')
-    try: re.compile(pattern)
-    except re.error as e: raise ValueError(f'{source}: "config.pattern" is not a valid regular expression: {e}') from None
-    if not isinstance(out.get('strict', False), bool): raise ValueError(f'{source}: "config.strict" must be true or false, got {out["strict"]!r}')
-    return out
+    def config(self) -> dict:
+        "The pattern and `strict` (and `prefunc`/`postfunc`)."
+        return {'pattern': self.pattern, 'strict': self.strict, **Vocab.config(self)}
+    def _fast_mode(self) -> str|None:
+        return None if self.prefunc is not None else {SMILE_REGEX: 'regex', REACTION_REGEX: 'reaction'}.get(self.pattern)
+    @classmethod
+    def _config_from_json(cls, config:dict, source:str, trusted:bool=False) -> dict:
+        "The checked settings of a file: a known pattern (any pattern if `trusted`) that compiles, a boolean `strict`."
+        out = Vocab._config_from_json.__func__(cls, config, source, trusted)
+        pattern = out.get('pattern', SMILE_REGEX)
+        if not isinstance(pattern, str): raise ValueError(f'{source}: "config.pattern" must be a string, got {type(pattern).__name__}')
+        if pattern not in KNOWN_PATTERNS and not trusted:
+            raise ValueError(f'{source}: "config.pattern" {pattern[:60]!r} is not a tokenizer pattern mrl ships; pass trusted=True '
+                             f'only if you trust the file (a crafted pattern can take exponential time)')
+        try: re.compile(pattern)
+        except re.error as e: raise ValueError(f'{source}: "config.pattern" is not a valid regular expression: {e}') from None
+        if not isinstance(out.get('strict', False), bool): raise ValueError(f'{source}: "config.strict" must be true or false, got {out["strict"]!r}')
+        return out
 
 # %% ../nbs/01a_smiles.ipynb #36834e22
 class KmerVocab(_SmilesVocab):
@@ -380,12 +376,9 @@ class KmerVocab(_SmilesVocab):
         super().__init__(itos, prefunc, postfunc)
         self.kmer, self.stride, self.keep_partial = kmer, kmer if stride is None else stride, keep_partial
     def _tokenize(self, input:str) -> list[str]: return tokenize_by_kmer(input, self.kmer, self.stride, self.keep_partial)
-
-# %% ../nbs/01a_smiles.ipynb #87fb048f
-@patch
-def config(self:KmerVocab) -> dict:
-    "`kmer`, `stride`, `keep_partial` (and `prefunc`/`postfunc`)."
-    return {'kmer': self.kmer, 'stride': self.stride, 'keep_partial': self.keep_partial, **Vocab.config(self)}
+    def config(self) -> dict:
+        "`kmer`, `stride`, `keep_partial` (and `prefunc`/`postfunc`)."
+        return {'kmer': self.kmer, 'stride': self.stride, 'keep_partial': self.keep_partial, **Vocab.config(self)}
 
 # %% ../nbs/01a_smiles.ipynb #f0d6e9e8
 def test_reconstruction(
@@ -426,18 +419,6 @@ _NL, _FALLBACK = 10, -1 # the row separator byte; the id of bytes the Python pat
 # %% ../nbs/01a_smiles.ipynb #014cb0e8
 _SMILE_SINGLE = set('BCNOSPFIbcnospH().=#-+\\/:~@?>*$0123456789') # characters SMILE_REGEX matches as one-character tokens
 
-# %% ../nbs/01a_smiles.ipynb #1749188a
-@patch
-def _fast_mode(self:_SmilesVocab) -> str|None:
-    "Which fast encoder fits this vocabulary: 'char', 'replace', 'regex' (`SMILE_REGEX`), 'reaction' (`REACTION_REGEX`), or `None`."
-    if self.prefunc is not None: return None
-    if isinstance(self, CharacterReplaceVocab):
-        ok = all(k and '\n' not in k and v.isascii() and v != '\n' for k, v in self.replace_dict.items())
-        return 'replace' if ok else None
-    if isinstance(self, RegexVocab): return {SMILE_REGEX: 'regex', REACTION_REGEX: 'reaction'}.get(self.pattern)
-    if isinstance(self, CharacterVocab): return 'char'
-    return None
-
 # %% ../nbs/01a_smiles.ipynb #79e16f02
 def _pack8(b:np.ndarray, starts:np.ndarray, lens:np.ndarray) -> np.ndarray:
     "The bytes `b[s:s+l]` (l ≤ 8) of each token packed into a uint64 key."
@@ -448,32 +429,25 @@ def _pack8(b:np.ndarray, starts:np.ndarray, lens:np.ndarray) -> np.ndarray:
     return key
 
 # %% ../nbs/01a_smiles.ipynb #241b1f06
-@patch
-def _lut(self:_SmilesVocab):
+def _byte_table(vocab:_SmilesVocab):
     "256-entry byte → id table (-1 where the Python path must decide; for the regex modes also at `[ ] r l %`), as bytes too if ids fit."
-    cache = getattr(self, '_lut_cache', None)
+    cache = getattr(vocab, '_lut_cache', None)
     if cache is None:
-        lut = np.full(256, _FALLBACK, np.int16 if len(self.itos) < 2**15 else np.int32)
-        mode = self._fast_mode()
+        lut = np.full(256, _FALLBACK, np.int16 if len(vocab.itos) < 2**15 else np.int32)
+        mode = vocab._fast_mode()
         single = _SMILE_SINGLE - ({'>'} if mode == 'reaction' else set())
         for c in range(128):
             ch = chr(c)
             if mode in ('regex', 'reaction') and ch not in single: continue
-            lut[c] = self.stoi.get(ch, _FALLBACK)
-        lut[_NL] = self.eos_idx # each row's newline becomes its eos
-        brackets = [(t, i) for t, i in self.stoi.items() if len(t) <= 8 and t.isascii() and t.startswith('[') and t.endswith(']')]
+            lut[c] = vocab.stoi.get(ch, _FALLBACK)
+        lut[_NL] = vocab.eos_idx # each row's newline becomes its eos
+        brackets = [(t, i) for t, i in vocab.stoi.items() if len(t) <= 8 and t.isascii() and t.startswith('[') and t.endswith(']')]
         bb = [np.frombuffer(t.encode(), np.uint8) for t, _ in brackets]
         keys = np.array([int(_pack8(x, np.zeros(1, np.int64), np.array([len(x)]))[0]) for x in bb], np.uint64)
         order = np.argsort(keys)
-        table = bytes(255 if i < 0 else int(i) for i in lut) if len(self.itos) < 255 else None
-        self._lut_cache = cache = ((lut, table), (keys[order], np.array([i for _, i in brackets], np.int64)[order]))
-    return cache[0]
-
-# %% ../nbs/01a_smiles.ipynb #c71eb9f5
-@patch
-def _bracket_table(self:_SmilesVocab):
-    "Sorted packed keys of the bracket-atom tokens (of at most 8 bytes) and their ids."
-    self._lut(); return self._lut_cache[1]
+        table = bytes(255 if i < 0 else int(i) for i in lut) if len(vocab.itos) < 255 else None
+        vocab._lut_cache = cache = ((lut, table), (keys[order], np.array([i for _, i in brackets], np.int64)[order]))
+    return cache
 
 # %% ../nbs/01a_smiles.ipynb #f33637d8
 def _bracket_atoms(vocab, joined, b, ids, nl, bad, sp, fail):
@@ -492,7 +466,7 @@ def _bracket_atoms(vocab, joined, b, ids, nl, bad, sp, fail):
     lens = c - o + 1
     short = lens <= 8
     keys = _pack8(b, o[short], lens[short])
-    tk, ti = vocab._bracket_table()
+    tk, ti = _byte_table(vocab)[1] # sorted packed keys of the bracket-atom tokens (of at most 8 bytes), their ids
     bid = np.full(len(o), fail, np.int64)
     if len(tk):
         pos = np.minimum(np.searchsorted(tk, keys), len(tk) - 1)
@@ -560,7 +534,7 @@ def _encode_chunk(vocab, texts:list[str]):
         for k, r in vocab.replace_dict.items(): joined = joined.replace(k, r)
     raw = joined.encode()
     b = np.frombuffer(raw, np.uint8)
-    lut, table = vocab._lut()
+    lut, table = _byte_table(vocab)[0]
     if table is not None: ids, fail = np.frombuffer(bytearray(raw.translate(table)), np.uint8), 255 # C-speed byte map
     else: ids, fail = lut[b], _FALLBACK
     nl = np.flatnonzero(b == _NL) # newlines map to eos
@@ -578,29 +552,28 @@ def _encode_chunk(vocab, texts:list[str]):
     return ids, counts, bad
 
 # %% ../nbs/01a_smiles.ipynb #ec8cc922
-@patch
-def _fast_encode(self:_SmilesVocab, texts:list[str], chunk_size:int=100_000, n_threads:int=2):
-    "Padded ids and lengths of `texts`, vectorised; `None` when the batch cannot use the fast path."
-    if self._fast_mode() is None: return None
-    self._lut()
+def _fast_encode_batch(vocab:_SmilesVocab, texts:list[str], chunk_size:int=100_000, n_threads:int=2):
+    "Padded ids and lengths of `texts`, vectorised; `None` when the vocabulary cannot use the fast path."
+    if vocab._fast_mode() is None: return None
+    _byte_table(vocab)
     n_chunks = math.ceil(len(texts) / chunk_size)
     if n_chunks > 1: n_chunks = math.ceil(n_chunks / n_threads) * n_threads # equal work per thread
     chunk_size = math.ceil(len(texts) / n_chunks)
     chunks = list(chunked(texts, chunk_size))
-    with ThreadPoolExecutor(min(n_threads, len(chunks))) as ex: parts = list(ex.map(partial(_encode_chunk, self), chunks))
+    with ThreadPoolExecutor(min(n_threads, len(chunks))) as ex: parts = list(ex.map(partial(_encode_chunk, vocab), chunks))
     if any(p is None for p in parts): return None
     counts = np.concatenate([p[1] for p in parts])
     bad_idx = np.flatnonzero(np.concatenate([p[2] for p in parts]))
-    slow = {int(i): self._encode_at(texts, int(i)) for i in bad_idx}
+    slow = {int(i): vocab._encode_at(texts, int(i)) for i in bad_idx}
     lens = counts + 2
     lens[bad_idx] = [len(slow[int(i)]) for i in bad_idx]
-    out = np.full((len(texts), int(lens.max())), self.pad_idx, np.int64)
+    out = np.full((len(texts), int(lens.max())), vocab.pad_idx, np.int64)
     def fill(k):
         toks, cnt, bd = parts[k]
         block = out[k*chunk_size:k*chunk_size + len(cnt)]
         if bd.any(): toks, cnt = toks[~np.repeat(bd, cnt + 1)], np.where(bd, -1, cnt)
         block[:, 1:][np.arange(1, block.shape[1]) <= cnt[:, None] + 1] = toks
-        block[~bd, 0] = self.bos_idx
+        block[~bd, 0] = vocab.bos_idx
     with ThreadPoolExecutor(min(n_threads, len(parts))) as ex: list(ex.map(fill, range(len(parts))))
     for i, ids in slow.items(): out[i, :len(ids)] = ids
     return out, lens
@@ -610,11 +583,14 @@ _ANY_CHAR = r'[\s\S]' # appended to the pattern so that characters it does not c
 
 # %% ../nbs/01a_smiles.ipynb #13d97d41
 @patch
-def to_hf_tokenizer(self:(CharacterVocab, CharacterReplaceVocab, RegexVocab),
+def to_hf_tokenizer(self:_SmilesVocab,
                     path:str|Path|None=None, # also save it to this JSON file
                    ):
     "This vocabulary as a Hugging Face `tokenizers.Tokenizer`: the same tokens, ids and splitting, with `bos`/`eos` added."
     from tokenizers import Tokenizer, Regex, models, pre_tokenizers, normalizers, processors, decoders
+    if not isinstance(self, (CharacterVocab, CharacterReplaceVocab, RegexVocab)):
+        raise TypeError(f"a {type(self).__name__} cannot be written as a Hugging Face tokenizer: only a CharacterVocab, "
+                        f"CharacterReplaceVocab or RegexVocab can (their splitting has a tokenizers equivalent)")
     if self.prefunc is not None or self.postfunc is not None: raise ValueError("prefunc/postfunc cannot be written to a tokenizers file")
     if getattr(self, 'strict', False): raise ValueError("a strict RegexVocab cannot be written to a tokenizers file (it would not raise)")
     tok = Tokenizer(models.WordLevel(dict(self.stoi), unk_token='unk'))
@@ -682,7 +658,7 @@ def lm_collate(
     batch:Sequence[torch.Tensor], # 1-d LongTensors of ids (with `bos`/`eos`), or `(ids, target ids or None)` pairs
     pad_idx:int, # padding id
     batch_first:bool=True, # `(bs, sl)` instead of `(sl, bs)`
-    device=None, # where to put the batch; `None`: `default_device()`
+    device:str|torch.device|None=None, # where to put the batch; `None`: `default_device()`
 ) -> list[torch.Tensor]:
     "Language-model batch `[x, y]`: the padded ids, and the same (or the paired targets) shifted by one token."
     xs, ys = _sequences(batch)
@@ -696,7 +672,7 @@ def sequence_prediction_collate(
     batch:Sequence[tuple], # `(ids, y)` pairs
     pad_idx:int, # padding id
     batch_first:bool=True, # `(bs, sl)` instead of `(sl, bs)`
-    device=None, # where to put the batch; `None`: `default_device()`
+    device:str|torch.device|None=None, # where to put the batch; `None`: `default_device()`
 ) -> list[torch.Tensor]:
     "`[padded ids, y]` for predicting a value from a sequence."
     t = batch_sequences([o[0] for o in batch], pad_idx)
@@ -706,7 +682,7 @@ def sequence_prediction_collate(
 # %% ../nbs/01a_smiles.ipynb #26691fc7
 def vector_collate(
     batch:Sequence[torch.Tensor], # vectors of one size
-    device=None, # where to put the batch; `None`: `default_device()`
+    device:str|torch.device|None=None, # where to put the batch; `None`: `default_device()`
 ) -> torch.Tensor:
     "The vectors stacked into a `(bs, d)` tensor."
     return to_device(stack_items(batch, 'vectors'), device)
@@ -716,7 +692,7 @@ def vector_reconstruction_collate(
     batch:Sequence[tuple], # `(vector, ids)` pairs
     pad_idx:int, # padding id
     batch_first:bool=True, # `(bs, sl)` instead of `(sl, bs)`
-    device=None, # where to put the batch; `None`: `default_device()`
+    device:str|torch.device|None=None, # where to put the batch; `None`: `default_device()`
 ) -> list:
     "`[[x, vectors], y]` for generating a sequence from a vector: language-model `x`, `y` plus the stacked vectors."
     fps = stack_items([o[0] for o in batch], 'vectors')
@@ -724,13 +700,10 @@ def vector_reconstruction_collate(
     x, y = (t[:, :-1], t[:, 1:]) if batch_first else (t.T[:-1], t.T[1:])
     return to_device([[x, fps], y], device)
 
-# %% ../nbs/01a_smiles.ipynb #0542ff99
-vec_to_text_collate = vector_reconstruction_collate # MRL's later name
-
 # %% ../nbs/01a_smiles.ipynb #ae7de368
 def vector_prediction_collate(
     batch:Sequence[tuple], # `(vector, y)` pairs
-    device=None, # where to put the batch; `None`: `default_device()`
+    device:str|torch.device|None=None, # where to put the batch; `None`: `default_device()`
 ) -> list[torch.Tensor]:
     "`[vectors, y]` for predicting a value from a vector."
     return to_device([stack_items([o[0] for o in batch], 'vectors'), stack_items([o[1] for o in batch], 'y values').squeeze(-1)], device)
@@ -821,114 +794,88 @@ class TextDataset(BaseDataset):
 
     def __len__(self): return len(self.smiles)
     def __getitem__(self, idx): return self._ids(idx)
+    def __repr__(self):
+        return (f"{type(self).__name__}({len(self):,} {getattr(self.vocab, 'text_name', 'text')}, {type(self.vocab).__name__} of "
+                f"{len(self.vocab)} tokens{', augmented' if self.augment else ''}{f', {len(self.empty_idxs)} empty' if self.empty_idxs else ''})")
 
-# %% ../nbs/01a_smiles.ipynb #8fff75df
-@patch
-def __repr__(self:TextDataset):
-    return (f"{type(self).__name__}({len(self):,} {getattr(self.vocab, 'text_name', 'text')}, {type(self.vocab).__name__} of {len(self.vocab)} tokens"
-            f"{', augmented' if self.augment else ''}{f', {len(self.empty_idxs)} empty' if self.empty_idxs else ''})")
+    def __getitems__(self, idxs):
+        "A batch of items at once (what `DataLoader` asks for): one gather into a `PackedSequences` (item by item for subclasses that override `__getitem__`, and when augmenting)."
+        if self._flat is None or self.augment or type(self).__getitem__ is not TextDataset.__getitem__: return [self[i] for i in idxs]
+        self._fresh()
+        idxs = np.asarray(idxs, np.int64)
+        o, l = self._offsets[idxs], self._lens[idxs]
+        pos = np.repeat(o - (np.cumsum(l) - l), l) + np.arange(int(l.sum()))
+        return PackedSequences(torch.from_numpy(self._flat[pos].astype(np.int64)), torch.from_numpy(l.astype(np.int64)))
 
-# %% ../nbs/01a_smiles.ipynb #502da8ea
-@patch
-def __getitems__(self:TextDataset, idxs):
-    "A batch of items at once (what `DataLoader` asks for): one gather into a `PackedSequences` (item by item for subclasses that override `__getitem__`, and when augmenting)."
-    if self._flat is None or self.augment or type(self).__getitem__ is not TextDataset.__getitem__: return [self[i] for i in idxs]
-    self._fresh()
-    idxs = np.asarray(idxs, np.int64)
-    o, l = self._offsets[idxs], self._lens[idxs]
-    pos = np.repeat(o - (np.cumsum(l) - l), l) + np.arange(int(l.sum()))
-    return PackedSequences(torch.from_numpy(self._flat[pos].astype(np.int64)), torch.from_numpy(l.astype(np.int64)))
+    def _encode_all(self):
+        "Encode every text once (fast batch encoding) into one flat array of ids, noting the vocabulary's state."
+        ids, lens = self.vocab.encode_batch(self.smiles, as_tensor=False)
+        small = np.uint8 if len(self.vocab) <= 256 else np.int16 if len(self.vocab) <= 2**15 else np.int32
+        self._lens, self._state = lens, _vocab_state(self.vocab)
+        self._flat = ids.astype(small)[np.arange(ids.shape[1]) < lens[:, None]] # compact: ids stored once, unpadded
+        self._offsets = np.cumsum(lens) - lens
 
-# %% ../nbs/01a_smiles.ipynb #27cc3851
-@patch
-def _encode_all(self:TextDataset):
-    "Encode every text once (fast batch encoding) into one flat array of ids, noting the vocabulary's state."
-    ids, lens = self.vocab.encode_batch(self.smiles, as_tensor=False)
-    small = np.uint8 if len(self.vocab) <= 256 else np.int16 if len(self.vocab) <= 2**15 else np.int32
-    self._lens, self._state = lens, _vocab_state(self.vocab)
-    self._flat = ids.astype(small)[np.arange(ids.shape[1]) < lens[:, None]] # compact: ids stored once, unpadded
-    self._offsets = np.cumsum(lens) - lens
+    def _fresh(self):
+        "Re-encode the stored ids if the vocabulary has gained tokens since they were computed."
+        if self._flat is not None and self._state != _vocab_state(self.vocab): self._encode_all()
 
-# %% ../nbs/01a_smiles.ipynb #29202ab0
-@patch
-def _fresh(self:TextDataset):
-    "Re-encode the stored ids if the vocabulary has gained tokens since they were computed."
-    if self._flat is not None and self._state != _vocab_state(self.vocab): self._encode_all()
+    def _draw_seed(self) -> int|None:
+        "Seed of the next enumeration draw: a stream from `seed`, one per process and DataLoader worker (`None` without a seed)."
+        if self.seed is None: return None
+        info = torch.utils.data.get_worker_info()
+        owner = (os.getpid(), None if info is None else info.seed)
+        if getattr(self, '_rng_owner', None) != owner:
+            self._rng, self._rng_owner = np.random.default_rng([self.seed] + ([] if info is None else [info.seed])), owner
+        return int(self._rng.integers(2**31 - 1))
 
-# %% ../nbs/01a_smiles.ipynb #94cec385
-@patch
-def _draw_seed(self:TextDataset) -> int|None:
-    "Seed of the next enumeration draw: a stream from `seed`, one per process and DataLoader worker (`None` without a seed)."
-    if self.seed is None: return None
-    info = torch.utils.data.get_worker_info()
-    owner = (os.getpid(), None if info is None else info.seed)
-    if getattr(self, '_rng_owner', None) != owner:
-        self._rng, self._rng_owner = np.random.default_rng([self.seed] + ([] if info is None else [info.seed])), owner
-    return int(self._rng.integers(2**31 - 1))
+    def _augmented(self, idx:int) -> torch.Tensor:
+        "Ids of a random SMILES of molecule `idx` (of the SMILES as given, counted and reported once, when it does not parse)."
+        from mrl.chem import random_smiles
+        s = self.smiles[idx]
+        r = random_smiles(s, self._draw_seed()) if s else s
+        if r is None:
+            self.n_unaugmented += 1
+            if self.n_unaugmented == 1: warnings.warn(f"SMILES {idx} {s!r} does not parse: it is used as given, not augmented (counted in n_unaugmented)")
+            r = s
+        return torch.tensor(self.vocab.encode(r), dtype=torch.long)
 
-# %% ../nbs/01a_smiles.ipynb #616c99bd
-@patch
-def _augmented(self:TextDataset, idx:int) -> torch.Tensor:
-    "Ids of a random SMILES of molecule `idx` (of the SMILES as given, counted and reported once, when it does not parse)."
-    from mrl.chem import random_smiles
-    s = self.smiles[idx]
-    r = random_smiles(s, self._draw_seed()) if s else s
-    if r is None:
-        self.n_unaugmented += 1
-        if self.n_unaugmented == 1: warnings.warn(f"SMILES {idx} {s!r} does not parse: it is used as given, not augmented (counted in n_unaugmented)")
-        r = s
-    return torch.tensor(self.vocab.encode(r), dtype=torch.long)
+    def _ids(self, idx:int) -> torch.Tensor:
+        "The ids of item `idx`: stored, encoded now, or of a random SMILES when augmenting."
+        if self.augment: return self._augmented(idx)
+        self._fresh()
+        if self._flat is None: return torch.tensor(self.vocab.encode(self.smiles[idx]), dtype=torch.long)
+        o = self._offsets[idx]
+        return torch.from_numpy(self._flat[o:o + self._lens[idx]].astype(np.int64))
 
-# %% ../nbs/01a_smiles.ipynb #62fb1f2e
-@patch
-def _ids(self:TextDataset, idx:int) -> torch.Tensor:
-    "The ids of item `idx`: stored, encoded now, or of a random SMILES when augmenting."
-    if self.augment: return self._augmented(idx)
-    self._fresh()
-    if self._flat is None: return torch.tensor(self.vocab.encode(self.smiles[idx]), dtype=torch.long)
-    o = self._offsets[idx]
-    return torch.from_numpy(self._flat[o:o + self._lens[idx]].astype(np.int64))
+    def lengths(self) -> np.ndarray:
+        "Number of ids of every item (with `bos` and `eos`), for bucketing."
+        self._fresh()
+        return self._lens if self._lens is not None else np.array([len(s) + 2 for s in self.smiles])
 
-# %% ../nbs/01a_smiles.ipynb #c3c7bb29
-@patch
-def lengths(self:TextDataset) -> np.ndarray:
-    "Number of ids of every item (with `bos` and `eos`), for bucketing."
-    self._fresh()
-    return self._lens if self._lens is not None else np.array([len(s) + 2 for s in self.smiles])
+    def new(self,
+            smiles:Sequence[str], # the new texts, e.g. generated samples
+           ) -> TextDataset:
+        "A dataset of the same kind and vocabulary over `smiles`, not augmented (it batches generated samples as they are)."
+        return self.__class__(smiles, self.vocab, self.collate_function, self.precompute)
 
-# %% ../nbs/01a_smiles.ipynb #2aee3c4b
-@patch
-def new(self:TextDataset,
-        smiles:Sequence[str], # the new texts, e.g. generated samples
-       ) -> TextDataset:
-    "A dataset of the same kind and vocabulary over `smiles`, not augmented (it batches generated samples as they are)."
-    return self.__class__(smiles, self.vocab, self.collate_function, self.precompute)
+    def _subset(self, idxs) -> TextDataset:
+        "The same dataset restricted to the items at `idxs` (sharing the stored ids)."
+        self._fresh()
+        ds = self.__class__.__new__(self.__class__)
+        ds.__dict__.update(self.__dict__)
+        ds.smiles = [self.smiles[i] for i in idxs]
+        ds.empty_idxs = [j for j, s in enumerate(ds.smiles) if not s]
+        if self._flat is not None: ds._offsets, ds._lens = self._offsets[np.asarray(idxs, np.int64)], self._lens[np.asarray(idxs, np.int64)]
+        return ds
 
-# %% ../nbs/01a_smiles.ipynb #042ef822
-@patch
-def _subset(self:TextDataset, idxs) -> TextDataset:
-    "The same dataset restricted to the items at `idxs` (sharing the stored ids)."
-    self._fresh()
-    ds = self.__class__.__new__(self.__class__)
-    ds.__dict__.update(self.__dict__)
-    ds.smiles = [self.smiles[i] for i in idxs]
-    ds.empty_idxs = [j for j, s in enumerate(ds.smiles) if not s]
-    if self._flat is not None: ds._offsets, ds._lens = self._offsets[np.asarray(idxs, np.int64)], self._lens[np.asarray(idxs, np.int64)]
-    return ds
-
-# %% ../nbs/01a_smiles.ipynb #06070c12
-@patch
-def split_on_idxs(self:TextDataset,
-                  train_idxs:Sequence[int], # items of the training dataset
-                  valid_idxs:Sequence[int], # items of the validation dataset
-                 ):
-    "`(train, valid)` datasets holding the items at `train_idxs` and `valid_idxs`; the validation one is never augmented."
-    train, valid = self._subset(train_idxs), self._subset(valid_idxs)
-    valid.augment = False
-    return train, valid
-
-# %% ../nbs/01a_smiles.ipynb #1ecd8b4c
-Text_Dataset = TextDataset # MRL's later name
+    def split_on_idxs(self,
+                      train_idxs:Sequence[int], # items of the training dataset
+                      valid_idxs:Sequence[int], # items of the validation dataset
+                     ):
+        "`(train, valid)` datasets holding the items at `train_idxs` and `valid_idxs`; the validation one is never augmented."
+        train, valid = self._subset(train_idxs), self._subset(valid_idxs)
+        valid.augment = False
+        return train, valid
 
 # %% ../nbs/01a_smiles.ipynb #bd3ec874
 def _y_tensor(
@@ -968,25 +915,18 @@ class TextPredictionDataset(TextDataset):
     __getitems__ = None # items are pairs: the DataLoader reads them one by one
     def __getitem__(self, idx): return self._ids(idx), self.y_vals[idx].reshape(-1)
 
-# %% ../nbs/01a_smiles.ipynb #079dfcd4
-@patch
-def new(self:TextPredictionDataset,
-        smiles:Sequence[str], # the new texts
-        y_vals:Sequence, # their values
-       ) -> TextPredictionDataset:
-    "A dataset of the same kind and vocabulary over new pairs (not augmented)."
-    return self.__class__(smiles, y_vals, self.vocab, self.collate_function, self.precompute)
+    def new(self,
+            smiles:Sequence[str], # the new texts
+            y_vals:Sequence, # their values
+           ) -> TextPredictionDataset:
+        "A dataset of the same kind and vocabulary over new pairs (not augmented)."
+        return self.__class__(smiles, y_vals, self.vocab, self.collate_function, self.precompute)
 
-# %% ../nbs/01a_smiles.ipynb #ac07f8c2
-@patch
-def _subset(self:TextPredictionDataset, idxs) -> TextPredictionDataset:
-    "The same dataset restricted to the items at `idxs`."
-    ds = TextDataset._subset(self, idxs)
-    ds.y_vals = self.y_vals[torch.as_tensor(np.asarray(idxs, np.int64))]
-    return ds
-
-# %% ../nbs/01a_smiles.ipynb #85c62204
-Text_Prediction_Dataset = TextPredictionDataset # MRL's later name
+    def _subset(self, idxs) -> TextPredictionDataset:
+        "The same dataset restricted to the items at `idxs`."
+        ds = TextDataset._subset(self, idxs)
+        ds.y_vals = self.y_vals[torch.as_tensor(np.asarray(idxs, np.int64))]
+        return ds
 
 # %% ../nbs/01a_smiles.ipynb #c12fe5fb
 class Vector_Dataset(BaseDataset):
@@ -1010,61 +950,51 @@ class Vector_Dataset(BaseDataset):
     def __len__(self): return len(self.smiles)
     def __getitem__(self, idx): return self._vector(idx)
 
-# %% ../nbs/01a_smiles.ipynb #f22b6f64
-@patch
-def _keep(self:Vector_Dataset, idxs):
-    "Keep only the items at `idxs` (after failures); subclasses also subset their own fields."
-    self.smiles = [self.smiles[i] for i in idxs]
+    def _keep(self, idxs):
+        "Keep only the items at `idxs` (after failures); subclasses also subset their own fields."
+        self.smiles = [self.smiles[i] for i in idxs]
 
-# %% ../nbs/01a_smiles.ipynb #b5fb2355
-@patch
-def _precompute(self:Vector_Dataset, progress:bool):
-    "Compute every vector once; remove and report (or raise on) the molecules that fail."
-    if self.on_fail not in ('warn', 'raise'): raise ValueError(f"on_fail must be 'warn' or 'raise', got {self.on_fail!r}")
-    from mrl.chem import featurize_smiles # RDKit is loaded only when vectors are computed
-    X, failed = featurize_smiles(self.smiles, self.mol_function, self.n_workers, progress)
-    if failed:
-        self.failed_idxs, self.failed_smiles = failed, [self.smiles[i] for i in failed]
-        msg = f"{len(failed)} of {len(self.smiles)} molecules failed to featurize and were removed: indices {failed[:10]}, SMILES {self.failed_smiles[:5]}"
-        if self.on_fail == 'raise': raise ValueError(msg)
-        warnings.warn(msg)
-        failed_set = set(failed)
-        self._keep([i for i in range(len(self.smiles)) if i not in failed_set])
-    self.vectors = torch.from_numpy(X)
+    def _precompute(self, progress:bool):
+        "Compute every vector once; remove and report (or raise on) the molecules that fail."
+        if self.on_fail not in ('warn', 'raise'): raise ValueError(f"on_fail must be 'warn' or 'raise', got {self.on_fail!r}")
+        from mrl.chem import featurize_smiles # RDKit is loaded only when vectors are computed
+        X, failed = featurize_smiles(self.smiles, self.mol_function, self.n_workers, progress)
+        if failed:
+            self.failed_idxs, self.failed_smiles = failed, [self.smiles[i] for i in failed]
+            msg = f"{len(failed)} of {len(self.smiles)} molecules failed to featurize and were removed: indices {failed[:10]}, SMILES {self.failed_smiles[:5]}"
+            if self.on_fail == 'raise': raise ValueError(msg)
+            warnings.warn(msg)
+            failed_set = set(failed)
+            self._keep([i for i in range(len(self.smiles)) if i not in failed_set])
+        self.vectors = torch.from_numpy(X)
 
-# %% ../nbs/01a_smiles.ipynb #79b756e0
-@patch
-def _vector(self:Vector_Dataset, idx:int) -> torch.Tensor:
-    "The vector of item `idx`: precomputed, cached, or computed now (an error names a molecule that fails)."
-    if self.vectors is not None: return self.vectors[idx]
-    if self.do_cache and idx in self.cache: return self.cache[idx]
-    if isinstance(self.mol_function, str):
-        from mrl.chem import fingerprint
-        f = partial(fingerprint, kind=self.mol_function)
-    else: f = self.mol_function
-    try: v = torch.as_tensor(np.asarray(f(self.smiles[idx]), np.float32))
-    except Exception as e: raise ValueError(f"Could not featurize SMILES {idx} {self.smiles[idx]!r}: {e}") from None
-    if self.do_cache: self.cache[idx] = v
-    return v
+    def _vector(self, idx:int) -> torch.Tensor:
+        "The vector of item `idx`: precomputed, cached, or computed now (an error names a molecule that fails)."
+        if self.vectors is not None: return self.vectors[idx]
+        if self.do_cache and idx in self.cache: return self.cache[idx]
+        if isinstance(self.mol_function, str):
+            from mrl.chem import fingerprint
+            f = partial(fingerprint, kind=self.mol_function)
+        else: f = self.mol_function
+        try: v = torch.as_tensor(np.asarray(f(self.smiles[idx]), np.float32))
+        except Exception as e: raise ValueError(f"Could not featurize SMILES {idx} {self.smiles[idx]!r}: {e}") from None
+        if self.do_cache: self.cache[idx] = v
+        return v
 
-# %% ../nbs/01a_smiles.ipynb #6c2f2b26
-@patch
-def new(self:Vector_Dataset,
-        smiles:Sequence[str], # the new molecules
-       ) -> Vector_Dataset:
-    "A dataset of the same kind and settings over `smiles`."
-    return self.__class__(smiles, self.mol_function, self.collate_function, self.precompute, self.n_workers, self.on_fail, cache=self.do_cache)
+    def new(self,
+            smiles:Sequence[str], # the new molecules
+           ) -> Vector_Dataset:
+        "A dataset of the same kind and settings over `smiles`."
+        return self.__class__(smiles, self.mol_function, self.collate_function, self.precompute, self.n_workers, self.on_fail, cache=self.do_cache)
 
-# %% ../nbs/01a_smiles.ipynb #852079f7
-@patch
-def _subset(self:Vector_Dataset, idxs) -> Vector_Dataset:
-    "The same dataset restricted to the items at `idxs`."
-    ds = self.__class__.__new__(self.__class__)
-    ds.__dict__.update(self.__dict__)
-    ds.smiles = [self.smiles[i] for i in idxs]
-    if self.vectors is not None: ds.vectors = self.vectors[torch.as_tensor(np.asarray(idxs, np.int64))]
-    ds.failed_idxs, ds.failed_smiles, ds.cache = [], [], {}
-    return ds
+    def _subset(self, idxs) -> Vector_Dataset:
+        "The same dataset restricted to the items at `idxs`."
+        ds = self.__class__.__new__(self.__class__)
+        ds.__dict__.update(self.__dict__)
+        ds.smiles = [self.smiles[i] for i in idxs]
+        if self.vectors is not None: ds.vectors = self.vectors[torch.as_tensor(np.asarray(idxs, np.int64))]
+        ds.failed_idxs, ds.failed_smiles, ds.cache = [], [], {}
+        return ds
 
 # %% ../nbs/01a_smiles.ipynb #d6d1df7f
 class Vec_Recon_Dataset(Vector_Dataset):
@@ -1085,31 +1015,19 @@ class Vec_Recon_Dataset(Vector_Dataset):
                          precompute, n_workers, on_fail, progress, cache)
         self.texts = TextDataset(self.smiles, vocab, precompute=precompute)
     def __getitem__(self, idx): return self._vector(idx), self.texts[idx]
+    def lengths(self) -> np.ndarray: return self.texts.lengths() # of every item's ids, for bucketing
 
-# %% ../nbs/01a_smiles.ipynb #2d1b9683
-@patch
-def lengths(self:Vec_Recon_Dataset) -> np.ndarray:
-    "Number of ids of every item's SMILES, for bucketing."
-    return self.texts.lengths()
+    def new(self,
+            smiles:Sequence[str], # the new molecules
+           ) -> Vec_Recon_Dataset:
+        "A dataset of the same kind and settings over `smiles`."
+        return self.__class__(smiles, self.vocab, self.mol_function, self.collate_function, self.precompute, self.n_workers, self.on_fail, cache=self.do_cache)
 
-# %% ../nbs/01a_smiles.ipynb #c88577ed
-@patch
-def new(self:Vec_Recon_Dataset,
-        smiles:Sequence[str], # the new molecules
-       ) -> Vec_Recon_Dataset:
-    "A dataset of the same kind and settings over `smiles`."
-    return self.__class__(smiles, self.vocab, self.mol_function, self.collate_function, self.precompute, self.n_workers, self.on_fail, cache=self.do_cache)
-
-# %% ../nbs/01a_smiles.ipynb #881f9412
-@patch
-def _subset(self:Vec_Recon_Dataset, idxs) -> Vec_Recon_Dataset:
-    "The same dataset restricted to the items at `idxs`."
-    ds = Vector_Dataset._subset(self, idxs)
-    ds.texts = self.texts._subset(idxs)
-    return ds
-
-# %% ../nbs/01a_smiles.ipynb #530abb60
-Vec_To_Text_Dataset = Vec_Recon_Dataset # MRL's later name
+    def _subset(self, idxs) -> Vec_Recon_Dataset:
+        "The same dataset restricted to the items at `idxs`."
+        ds = Vector_Dataset._subset(self, idxs)
+        ds.texts = self.texts._subset(idxs)
+        return ds
 
 # %% ../nbs/01a_smiles.ipynb #2216fb2a
 class Vec_Prediction_Dataset(Vector_Dataset):
@@ -1129,29 +1047,23 @@ class Vec_Prediction_Dataset(Vector_Dataset):
         super().__init__(smiles, mol_function, collate_function or vector_prediction_collate, precompute, n_workers, on_fail, progress, cache)
     def __getitem__(self, idx): return self._vector(idx), self.y_vals[idx].reshape(-1)
 
-# %% ../nbs/01a_smiles.ipynb #0e06229f
-@patch
-def _keep(self:Vec_Prediction_Dataset, idxs):
-    "Keep only the molecules and values at `idxs` (after failures)."
-    Vector_Dataset._keep(self, idxs)
-    self.y_vals = self.y_vals[torch.as_tensor(np.asarray(idxs, np.int64))]
+    def _keep(self, idxs):
+        "Keep only the molecules and values at `idxs` (after failures)."
+        Vector_Dataset._keep(self, idxs)
+        self.y_vals = self.y_vals[torch.as_tensor(np.asarray(idxs, np.int64))]
 
-# %% ../nbs/01a_smiles.ipynb #e098585d
-@patch
-def new(self:Vec_Prediction_Dataset,
-        smiles:Sequence[str], # the new molecules
-        y_vals:Sequence, # their values
-       ) -> Vec_Prediction_Dataset:
-    "A dataset of the same kind and settings over new pairs."
-    return self.__class__(smiles, y_vals, self.mol_function, self.collate_function, self.precompute, self.n_workers, self.on_fail, cache=self.do_cache)
+    def new(self,
+            smiles:Sequence[str], # the new molecules
+            y_vals:Sequence, # their values
+           ) -> Vec_Prediction_Dataset:
+        "A dataset of the same kind and settings over new pairs."
+        return self.__class__(smiles, y_vals, self.mol_function, self.collate_function, self.precompute, self.n_workers, self.on_fail, cache=self.do_cache)
 
-# %% ../nbs/01a_smiles.ipynb #facd168b
-@patch
-def _subset(self:Vec_Prediction_Dataset, idxs) -> Vec_Prediction_Dataset:
-    "The same dataset restricted to the items at `idxs`."
-    ds = Vector_Dataset._subset(self, idxs)
-    ds.y_vals = self.y_vals[torch.as_tensor(np.asarray(idxs, np.int64))]
-    return ds
+    def _subset(self, idxs) -> Vec_Prediction_Dataset:
+        "The same dataset restricted to the items at `idxs`."
+        ds = Vector_Dataset._subset(self, idxs)
+        ds.y_vals = self.y_vals[torch.as_tensor(np.asarray(idxs, np.int64))]
+        return ds
 
 # %% ../nbs/01a_smiles.ipynb #e8b77193
 def _split_datasets(ds, sp, with_test:bool) -> tuple:
@@ -1189,6 +1101,12 @@ def split_by_molecule(self:(TextDataset, Vector_Dataset),
     "Random `(train, valid[, test])` datasets in which every copy of a molecule is in one part; molecules that do not parse are left out and reported."
     from mrl.chem import split_by_molecule
     return _split_datasets(self, split_by_molecule(self.smiles, percent_valid, percent_test, seed, n_workers), percent_test > 0)
+
+# %% ../nbs/01a_smiles.ipynb #05ff3789
+vec_to_text_collate = vector_reconstruction_collate # MRL's later names
+Text_Dataset = TextDataset
+Text_Prediction_Dataset = TextPredictionDataset
+Vec_To_Text_Dataset = Vec_Recon_Dataset
 
 # %% ../nbs/01a_smiles.ipynb #fc9dda1c
 import importlib as _importlib
