@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from fastcore.basics import chunked, patch
 
-from .core import read_json, read_text, to_device
+from .core import read_json, read_text, to_device, atomic_write
 from .dataloaders import (SPECIAL_TOKENS, Vocab, BaseDataset, PackedSequences, batch_sequences, check_texts, stack_items,
                              _check_itos, _function_ref)
 
@@ -23,11 +23,11 @@ __all__ = ['SMILES_CHAR_VOCAB', 'MAPPING_TOKENS', 'HALOGEN_REPLACE', 'MAPPING_RE
            'MAPPING_REGEX', 'AA_MAPPING_REGEX', 'KNOWN_PATTERNS', 'AMINO_ACID_VOCAB', 'NUCLEIC_ACID_VOCAB',
            'NUCLEIC_ACID_EXPANDED_VOCAB', 'NUCLEIC_ACID_DIMERS', 'NUCLEIC_ACID_TRIMERS', 'DNA_VOCAB', 'DNA_DIMERS',
            'DNA_TRIMERS', 'SELFIES_VOCAB', 'SELFIES_EXPANDED_VOCAB', 'SELFIES_VOCAB_LEGACY',
-           'SELFIES_EXPANDED_VOCAB_LEGACY', 'vec_to_text_collate', 'Text_Dataset', 'Text_Prediction_Dataset',
-           'Vec_To_Text_Dataset', 'tokenize_by_character', 'tokenize_with_replacements', 'regex_tokenize',
-           'tokenize_by_kmer', 'smile_to_selfie', 'selfie_to_smile', 'split_selfie', 'CharacterVocab', 'FuncVocab',
-           'SelfiesVocab', 'CharacterReplaceVocab', 'RegexVocab', 'KmerVocab', 'test_reconstruction', 'pad_vocab',
-           'vocab_from_hf_tokenizer', 'lm_collate', 'sequence_prediction_collate', 'vector_collate',
+           'SELFIES_EXPANDED_VOCAB_LEGACY', 'HF_SPECIAL_TOKENS', 'vec_to_text_collate', 'Text_Dataset',
+           'Text_Prediction_Dataset', 'Vec_To_Text_Dataset', 'tokenize_by_character', 'tokenize_with_replacements',
+           'regex_tokenize', 'tokenize_by_kmer', 'smile_to_selfie', 'selfie_to_smile', 'split_selfie', 'CharacterVocab',
+           'FuncVocab', 'SelfiesVocab', 'CharacterReplaceVocab', 'RegexVocab', 'KmerVocab', 'test_reconstruction',
+           'pad_vocab', 'vocab_from_hf_tokenizer', 'lm_collate', 'sequence_prediction_collate', 'vector_collate',
            'vector_reconstruction_collate', 'vector_prediction_collate', 'read_smiles_csv', 'TextDataset',
            'TextPredictionDataset', 'Vector_Dataset', 'Vec_Recon_Dataset', 'Vec_Prediction_Dataset']
 
@@ -263,6 +263,7 @@ class _SmilesVocab(Vocab):
         "`bos`, the tokens of `preprocess(input)`, `eos`."
         return ['bos'] + self._tokenize(self.preprocess(_check_text(input, self.text_name))) + ['eos']
     def _tokenize(self, input:str) -> list[str]: raise NotImplementedError(f"{type(self).__name__} does not define `_tokenize`")
+    def join_tokens(self, tokens:Sequence[str]) -> str: return self.joiner.join(tokens) # the text of `tokens`, before `postfunc` (MRL's later `Vocab`)
     def _vocab_changed(self): self._lut_cache = None
     def _fast_mode(self) -> str|None: return None # which fast batch encoder fits (see "Fast batch encoding"); None: the Python loop
     def _fast_encode(self, texts:list[str], chunk_size:int=100_000, n_threads:int=2):
@@ -391,6 +392,34 @@ def test_reconstruction(
         recon = vocab.reconstruct(vocab.numericalize(vocab.tokenize(item)))
         if item != recon: fails.append((item, recon))
     return fails
+
+# %% ../nbs/01a_smiles.ipynb #b5c1c7a9
+def _mirror_tag(
+    token:str, # a token of a vocabulary
+) -> str|None:
+    "The bracket atom with the other chirality tag (`[C@H]` ↔ `[C@@H]`), or `None` for a token without one."
+    if not (token.startswith('[') and token.endswith(']')) or '@' not in token: return None
+    return token.replace('@@', '@') if '@@' in token else token.replace('@', '@@')
+
+# %% ../nbs/01a_smiles.ipynb #38d0f815
+@patch
+def update_vocab_from_data(self:_SmilesVocab,
+                           texts:Sequence[str], # texts to tokenize
+                           progress:bool=False, # show a progress bar
+                           chunk_size:int=100_000, # texts per `encode_batch` call after the first chunk
+                           n_enumerations:int=0, # also learn the tokens of this many random SMILES of each molecule (for `augment=True`)
+                           seed:int|None=0, # seed of those draws
+                           n_workers:int=1, # worker processes drawing them
+                          ) -> list[str]:
+    "Tokenize `texts` and add every unknown token; with `n_enumerations`, also the tokens SMILES enumeration writes."
+    added = Vocab.update_vocab_from_data(self, texts, progress, chunk_size)
+    if not n_enumerations: return added
+    if self.text_name != 'SMILES': raise ValueError(f"n_enumerations draws random SMILES; a {type(self).__name__} reads {self.text_name}s")
+    from mrl.chem import enumerate_smiles
+    draws = [d for ds in enumerate_smiles(texts, n_enumerations, seed, n_workers) for d in ds]
+    added += Vocab.update_vocab_from_data(self, draws, progress, chunk_size)
+    self.unks.update(m for m in map(_mirror_tag, self.itos) if m is not None and m not in self.stoi)
+    return added + self.update_vocab()
 
 # %% ../nbs/01a_smiles.ipynb #7be35e61
 def _fillers(n:int, taken:set) -> list[str]:
@@ -527,8 +556,10 @@ def _merge_regex_tokens(vocab, joined, b, ids, nl, bad, fail, arrows:bool) -> np
 def _encode_chunk(vocab, texts:list[str]):
     "Flat ids of `texts` (each row's tokens then `eos`), per-row token counts and the rows that need the Python path."
     n = len(texts)
-    joined = '\n'.join(texts) + '\n'
-    if not joined.isascii() or joined.count('\n') != n: return None
+    joined, odd = '\n'.join(texts) + '\n', None
+    if not joined.isascii() or joined.count('\n') != n: # rows with other characters or line breaks: left to the Python path
+        odd = np.fromiter((not t.isascii() or '\n' in t for t in texts), bool, n)
+        joined = '\n'.join('' if o else t for t, o in zip(texts, odd)) + '\n'
     mode = vocab._fast_mode()
     if mode == 'replace':
         for k, r in vocab.replace_dict.items(): joined = joined.replace(k, r)
@@ -539,7 +570,7 @@ def _encode_chunk(vocab, texts:list[str]):
     else: ids, fail = lut[b], _FALLBACK
     nl = np.flatnonzero(b == _NL) # newlines map to eos
     counts = np.diff(nl, prepend=-1) - 1
-    bad = np.zeros(n, bool)
+    bad = np.zeros(n, bool) if odd is None else odd.copy()
     if mode in ('regex', 'reaction'):
         removed = _merge_regex_tokens(vocab, joined, b, ids, nl, bad, fail, mode == 'reaction')
         if len(removed):
@@ -581,30 +612,56 @@ def _fast_encode_batch(vocab:_SmilesVocab, texts:list[str], chunk_size:int=100_0
 # %% ../nbs/01a_smiles.ipynb #eccf2788
 _ANY_CHAR = r'[\s\S]' # appended to the pattern so that characters it does not cover become single tokens, as in `regex_tokenize`
 
+# %% ../nbs/01a_smiles.ipynb #32683af1
+HF_SPECIAL_TOKENS = {'bos': '<bos>', 'eos': '<eos>', 'pad': '<pad>', 'unk': '<unk>'} # mrl's special tokens -> their names in tokenizers files
+
+# %% ../nbs/01a_smiles.ipynb #b2c4440e
+@patch
+def hf_special_tokens(self:_SmilesVocab,
+                      mask_token:str|None=None, # the mask token, if the tokenizer has one
+                     ) -> dict:
+    "The special tokens as `transformers` takes them: `{'bos_token': '<bos>', …}` (for `PreTrainedTokenizerFast(tokenizer_file=…, **these)`)."
+    return {f'{k}_token': v for k, v in HF_SPECIAL_TOKENS.items()} | ({'mask_token': mask_token} if mask_token else {})
+
 # %% ../nbs/01a_smiles.ipynb #13d97d41
 @patch
 def to_hf_tokenizer(self:_SmilesVocab,
-                    path:str|Path|None=None, # also save it to this JSON file
+                    path:str|Path|None=None, # save it: a `.json` file, or a folder (with the files `transformers` reads the special tokens from)
+                    mask_token:str|None=None, # add this special token for masked-LM pretraining (id `len(self)` unless the vocabulary has it)
                    ):
-    "This vocabulary as a Hugging Face `tokenizers.Tokenizer`: the same tokens, ids and splitting, with `bos`/`eos` added."
+    "This vocabulary as a Hugging Face `tokenizers.Tokenizer`: the same tokens, ids and splitting, with `<bos>`/`<eos>` added."
     from tokenizers import Tokenizer, Regex, models, pre_tokenizers, normalizers, processors, decoders
     if not isinstance(self, (CharacterVocab, CharacterReplaceVocab, RegexVocab)):
         raise TypeError(f"a {type(self).__name__} cannot be written as a Hugging Face tokenizer: only a CharacterVocab, "
                         f"CharacterReplaceVocab or RegexVocab can (their splitting has a tokenizers equivalent)")
     if self.prefunc is not None or self.postfunc is not None: raise ValueError("prefunc/postfunc cannot be written to a tokenizers file")
     if getattr(self, 'strict', False): raise ValueError("a strict RegexVocab cannot be written to a tokenizers file (it would not raise)")
-    tok = Tokenizer(models.WordLevel(dict(self.stoi), unk_token='unk'))
+    if mask_token is not None and (not isinstance(mask_token, str) or not mask_token or mask_token in SPECIAL_TOKENS):
+        raise ValueError(f"mask_token must be a non-empty string other than {SPECIAL_TOKENS}, got {mask_token!r}")
+    clash = [t for t in HF_SPECIAL_TOKENS.values() if t in self.stoi]
+    if clash: raise ValueError(f"the vocabulary holds {clash}, the names its special tokens take in a tokenizers file")
+    tok = Tokenizer(models.WordLevel({HF_SPECIAL_TOKENS.get(t, t): i for t, i in self.stoi.items()}, unk_token='<unk>'))
     if isinstance(self, CharacterReplaceVocab):
         tok.normalizer = normalizers.Sequence([normalizers.Replace(k, v) for k, v in self.replace_dict.items()])
     base = self.pattern if isinstance(self, RegexVocab) else 'unk'
     tok.pre_tokenizer = pre_tokenizers.Split(Regex(f'{base}|{_ANY_CHAR}'), behavior='isolated')
-    tok.add_special_tokens(list(SPECIAL_TOKENS))
-    tok.post_processor = processors.TemplateProcessing(single='bos $A eos', special_tokens=[('bos', self.bos_idx), ('eos', self.eos_idx)])
+    tok.add_special_tokens(list(HF_SPECIAL_TOKENS.values()) + ([mask_token] if mask_token else []))
+    tok.post_processor = processors.TemplateProcessing(single='<bos> $A <eos>', special_tokens=[('<bos>', self.bos_idx), ('<eos>', self.eos_idx)])
     reverse = [decoders.Replace(v, k) for k, v in self.replace_dict.items()] if isinstance(self, CharacterReplaceVocab) else []
     tok.decoder = decoders.Sequence(reverse + [decoders.Fuse()])
-    tok.enable_padding(pad_id=self.pad_idx, pad_token='pad')
-    if path is not None: Path(path).parent.mkdir(parents=True, exist_ok=True); tok.save(str(path))
+    tok.enable_padding(pad_id=self.pad_idx, pad_token='<pad>')
+    if path is not None: _save_hf(tok, Path(path), self.hf_special_tokens(mask_token))
     return tok
+
+# %% ../nbs/01a_smiles.ipynb #129f8b7f
+def _save_hf(tok, path:Path, special:dict):
+    "Write `tok` to the `.json` file `path`, or into the folder `path` with the special-token files `transformers` reads."
+    if path.suffix.lower() == '.json': path.parent.mkdir(parents=True, exist_ok=True); tok.save(str(path)); return
+    if path.exists() and not path.is_dir(): raise ValueError(f"{path} is a file: give a folder, or a path ending in .json")
+    path.mkdir(parents=True, exist_ok=True)
+    tok.save(str(path/'tokenizer.json'))
+    atomic_write(path/'special_tokens_map.json', json.dumps(special, indent=1))
+    atomic_write(path/'tokenizer_config.json', json.dumps({'tokenizer_class': 'PreTrainedTokenizerFast', **special}, indent=1))
 
 # %% ../nbs/01a_smiles.ipynb #bd201b1f
 def _hf_parts(
@@ -617,7 +674,8 @@ def _hf_parts(
         raise ValueError(f'{source}: "model" must be a WordLevel model with a "vocab" (a tokenizers file written by mrl)')
     vocab = model['vocab']
     if sorted(vocab.values()) != list(range(len(vocab))): raise ValueError(f'{source}: "model.vocab" ids must be 0, 1, …, {len(vocab) - 1} without gaps')
-    itos = _check_itos(sorted(vocab, key=vocab.get), source + ' "model.vocab"')
+    names = {v: k for k, v in HF_SPECIAL_TOKENS.items()} # '<bos>' -> 'bos' (files of earlier versions name them 'bos', …)
+    itos = _check_itos([names.get(t, t) for t in sorted(vocab, key=vocab.get)], source + ' "model.vocab"')
     pre = d.get('pre_tokenizer') or {}
     pattern = (pre.get('pattern') or {}).get('Regex') if isinstance(pre, dict) else None
     if pre.get('type') != 'Split' or not isinstance(pattern, str) or not pattern.endswith('|' + _ANY_CHAR):
@@ -632,12 +690,14 @@ def _hf_parts(
 
 # %% ../nbs/01a_smiles.ipynb #813233bc
 def vocab_from_hf_tokenizer(
-    source, # a tokenizers JSON file written by `to_hf_tokenizer`, or a `tokenizers.Tokenizer`
+    source, # a tokenizers JSON file or folder written by `to_hf_tokenizer`, or a `tokenizers.Tokenizer`
     trusted:bool=False, # the file comes from someone you trust: allow any tokenizer pattern
 ) -> Vocab:
     "The `CharacterVocab`, `CharacterReplaceVocab` or `RegexVocab` a Hugging Face tokenizers file describes."
     if hasattr(source, 'to_str'): d, where = json.loads(source.to_str()), '<tokenizer>'
-    else: d, where = read_json(source, 'tokenizers file'), str(source)
+    else:
+        if isinstance(source, (str, Path)) and Path(source).is_dir(): source = Path(source)/'tokenizer.json'
+        d, where = read_json(source, 'tokenizers file'), str(source)
     itos, pattern, replace = _hf_parts(d, where)
     try:
         if pattern == 'unk': return CharacterVocab(itos) if replace is None else CharacterReplaceVocab(itos, replace)
@@ -773,34 +833,60 @@ def _vocab_state(vocab:Vocab) -> tuple:
     "What changes when a vocabulary gains tokens (its `version` and size), to tell whether ids computed with it are stale."
     return getattr(vocab, 'version', 0), len(vocab.itos)
 
+# %% ../nbs/01a_smiles.ipynb #ad956ca5
+def _split_pairs(
+    items:Sequence, # texts, or `(source, target)` pairs (MRL's later datasets)
+) -> tuple[Sequence, list|None]:
+    "`(sources, targets)` of a list of `(source, target)` tuples, or `(items, None)` for texts (a stray item is named later)."
+    if isinstance(items, str) or not len(items) or not isinstance(items[0], tuple): return items, None
+    bad = next((i for i, o in enumerate(items) if not (isinstance(o, tuple) and len(o) == 2)), None)
+    if bad is not None: raise TypeError(f"item {bad} is {items[bad]!r}: a dataset of (source, target) pairs holds only pairs")
+    return [o[0] for o in items], [o[1] for o in items]
+
 # %% ../nbs/01a_smiles.ipynb #88539cbd
 class TextDataset(BaseDataset):
-    "SMILES (or other texts) for language modelling: items are LongTensors of ids (MRL's)."
+    "SMILES (or other texts) for language modelling: items are LongTensors of ids, or `(source ids, target ids)` for pairs (MRL's)."
     def __init__(self,
-                 smiles:Sequence[str], # the texts (`''` is an empty molecule, `bos eos`, as in MRL)
+                 smiles:Sequence[str|tuple], # the texts (`''` is an empty molecule, `bos eos`, as in MRL), or `(source, target)` pairs
                  vocab:Vocab, # tokenizes and numericalizes them
                  collate_function:Callable|None=None, # default: `lm_collate` with the vocabulary's `pad`
                  precompute:bool=True, # encode everything once now (re-encoded if the vocabulary grows)
-                 augment:bool=False, # SMILES enumeration: a random SMILES of the molecule at each draw (training only)
+                 augment:bool=False, # SMILES enumeration: a random SMILES of the molecule (the source) at each draw (training only)
                  seed:int|None=None, # seed of the enumeration (`None`: different every run)
+                 cache:bool=False, # keep each item once read, in `cache` (MRL's later option; not with `augment`)
                 ):
-        self.smiles = check_texts(smiles, getattr(vocab, 'text_name', 'text'), allow_empty=True)
+        if cache and augment: raise ValueError("cache=True would keep one enumeration of each molecule, augment=True draws a new one each time: choose one")
+        sources, targets = _split_pairs(smiles)
+        self.smiles = check_texts(sources, getattr(vocab, 'text_name', 'text'), allow_empty=True)
         self.vocab, self.precompute, self.augment, self.seed = vocab, precompute, augment, seed
         super().__init__(collate_function or partial(lm_collate, pad_idx=vocab.pad_idx))
+        self.targets = None if targets is None else TextDataset(targets, vocab, precompute=precompute) # targets of pairs
+        self.do_cache, self.cache, self._cache_state = cache, {}, _vocab_state(vocab) # MRL's names
         self.empty_idxs = [i for i, s in enumerate(self.smiles) if not s] # indices of empty SMILES (counted, kept)
         self.n_unaugmented = 0 # draws whose SMILES did not parse and was used as given
         self._flat = self._offsets = self._lens = None
         if precompute and len(self.smiles): self._encode_all()
 
     def __len__(self): return len(self.smiles)
-    def __getitem__(self, idx): return self._ids(idx)
+    def __getitem__(self, idx): return self._item(idx) if not self.do_cache else self._cached(idx)
+    def _item(self, idx): return self._ids(idx) if self.targets is None else (self._ids(idx), self.targets._ids(idx))
     def __repr__(self):
-        return (f"{type(self).__name__}({len(self):,} {getattr(self.vocab, 'text_name', 'text')}, {type(self.vocab).__name__} of "
-                f"{len(self.vocab)} tokens{', augmented' if self.augment else ''}{f', {len(self.empty_idxs)} empty' if self.empty_idxs else ''})")
+        return (f"{type(self).__name__}({len(self):,} {getattr(self.vocab, 'text_name', 'text')}{' pairs' if self.targets is not None else ''}, "
+                f"{type(self.vocab).__name__} of {len(self.vocab)} tokens{', augmented' if self.augment else ''}"
+                f"{f', {len(self.empty_idxs)} empty' if self.empty_idxs else ''})")
+    @property
+    def sequences(self) -> list: return self.smiles if self.targets is None else list(zip(self.smiles, self.targets.smiles)) # MRL's name
+
+    def _cached(self, idx):
+        "MRL's `cache=True`: the item, made once and kept (the cache is emptied when the vocabulary gains tokens)."
+        if self._cache_state != _vocab_state(self.vocab): self.cache, self._cache_state = {}, _vocab_state(self.vocab)
+        if idx not in self.cache: self.cache[idx] = self._item(idx)
+        return self.cache[idx]
 
     def __getitems__(self, idxs):
-        "A batch of items at once (what `DataLoader` asks for): one gather into a `PackedSequences` (item by item for subclasses that override `__getitem__`, and when augmenting)."
-        if self._flat is None or self.augment or type(self).__getitem__ is not TextDataset.__getitem__: return [self[i] for i in idxs]
+        "A batch of items at once (what `DataLoader` asks for): one gather into a `PackedSequences` (item by item for pairs, caches, subclasses that override `__getitem__`, and when augmenting)."
+        if (self._flat is None or self.augment or self.targets is not None or self.do_cache
+            or type(self).__getitem__ is not TextDataset.__getitem__): return [self[i] for i in idxs]
         self._fresh()
         idxs = np.asarray(idxs, np.int64)
         o, l = self._offsets[idxs], self._lens[idxs]
@@ -848,22 +934,24 @@ class TextDataset(BaseDataset):
         return torch.from_numpy(self._flat[o:o + self._lens[idx]].astype(np.int64))
 
     def lengths(self) -> np.ndarray:
-        "Number of ids of every item (with `bos` and `eos`), for bucketing."
+        "Number of ids of every item (with `bos` and `eos`; for pairs, the longer of the two), for bucketing."
         self._fresh()
-        return self._lens if self._lens is not None else np.array([len(s) + 2 for s in self.smiles])
+        lens = self._lens if self._lens is not None else np.array([len(s) + 2 for s in self.smiles])
+        return lens if self.targets is None else np.maximum(lens, self.targets.lengths())
 
     def new(self,
-            smiles:Sequence[str], # the new texts, e.g. generated samples
+            smiles:Sequence[str|tuple], # the new texts (or pairs), e.g. generated samples
            ) -> TextDataset:
         "A dataset of the same kind and vocabulary over `smiles`, not augmented (it batches generated samples as they are)."
-        return self.__class__(smiles, self.vocab, self.collate_function, self.precompute)
+        return self.__class__(smiles, self.vocab, self.collate_function, self.precompute, **({'cache': True} if self.do_cache else {}))
 
     def _subset(self, idxs) -> TextDataset:
         "The same dataset restricted to the items at `idxs` (sharing the stored ids)."
         self._fresh()
         ds = self.__class__.__new__(self.__class__)
         ds.__dict__.update(self.__dict__)
-        ds.smiles = [self.smiles[i] for i in idxs]
+        ds.smiles, ds.cache = [self.smiles[i] for i in idxs], {}
+        if self.targets is not None: ds.targets = self.targets._subset(idxs)
         ds.empty_idxs = [j for j, s in enumerate(ds.smiles) if not s]
         if self._flat is not None: ds._offsets, ds._lens = self._offsets[np.asarray(idxs, np.int64)], self._lens[np.asarray(idxs, np.int64)]
         return ds
@@ -908,19 +996,21 @@ class TextPredictionDataset(TextDataset):
                  precompute:bool=True, # encode everything once now
                  augment:bool=False, # SMILES enumeration (training only)
                  seed:int|None=None, # seed of the enumeration
+                 cache:bool=False, # keep each item once read (MRL's later option)
                 ):
         y = _y_tensor(y_vals, len(smiles))
-        super().__init__(smiles, vocab, collate_function or partial(sequence_prediction_collate, pad_idx=vocab.pad_idx), precompute, augment, seed)
+        if _split_pairs(smiles)[1] is not None: raise TypeError("TextPredictionDataset reads texts with their values; (source, target) pairs go to TextDataset")
+        super().__init__(smiles, vocab, collate_function or partial(sequence_prediction_collate, pad_idx=vocab.pad_idx), precompute, augment, seed, cache)
         self.y_vals = y
     __getitems__ = None # items are pairs: the DataLoader reads them one by one
-    def __getitem__(self, idx): return self._ids(idx), self.y_vals[idx].reshape(-1)
+    def _item(self, idx): return self._ids(idx), self.y_vals[idx].reshape(-1)
 
     def new(self,
             smiles:Sequence[str], # the new texts
             y_vals:Sequence, # their values
            ) -> TextPredictionDataset:
         "A dataset of the same kind and vocabulary over new pairs (not augmented)."
-        return self.__class__(smiles, y_vals, self.vocab, self.collate_function, self.precompute)
+        return self.__class__(smiles, y_vals, self.vocab, self.collate_function, self.precompute, cache=self.do_cache)
 
     def _subset(self, idxs) -> TextPredictionDataset:
         "The same dataset restricted to the items at `idxs`."
@@ -1000,7 +1090,7 @@ class Vector_Dataset(BaseDataset):
 class Vec_Recon_Dataset(Vector_Dataset):
     "Vectors paired with the molecule's ids, for generating SMILES from vectors: items are `(vector, ids)` (MRL's)."
     def __init__(self,
-                 smiles:Sequence[str], # molecules
+                 smiles:Sequence[str|tuple], # molecules, or `(source, target)` pairs: the vector of the source, the ids of the target
                  vocab:Vocab, # tokenizes and numericalizes them
                  mol_function:str|Callable='ECFP6', # a fingerprint kind or a SMILES → vector function
                  collate_function:Callable|None=None, # default: `vector_reconstruction_collate`
@@ -1010,12 +1100,18 @@ class Vec_Recon_Dataset(Vector_Dataset):
                  progress:bool=False, # progress bar while precomputing
                  cache:bool=False, # keep each vector once computed
                 ):
+        sources, self._targets = _split_pairs(smiles)
         self.vocab = vocab
-        super().__init__(smiles, mol_function, collate_function or partial(vector_reconstruction_collate, pad_idx=vocab.pad_idx),
+        super().__init__(sources, mol_function, collate_function or partial(vector_reconstruction_collate, pad_idx=vocab.pad_idx),
                          precompute, n_workers, on_fail, progress, cache)
-        self.texts = TextDataset(self.smiles, vocab, precompute=precompute)
+        self.texts = TextDataset(self.smiles if self._targets is None else self._targets, vocab, precompute=precompute)
     def __getitem__(self, idx): return self._vector(idx), self.texts[idx]
     def lengths(self) -> np.ndarray: return self.texts.lengths() # of every item's ids, for bucketing
+
+    def _keep(self, idxs):
+        "Keep only the molecules (and targets) at `idxs` (after failures)."
+        Vector_Dataset._keep(self, idxs)
+        if self._targets is not None: self._targets = [self._targets[i] for i in idxs]
 
     def new(self,
             smiles:Sequence[str], # the new molecules
@@ -1027,6 +1123,7 @@ class Vec_Recon_Dataset(Vector_Dataset):
         "The same dataset restricted to the items at `idxs`."
         ds = Vector_Dataset._subset(self, idxs)
         ds.texts = self.texts._subset(idxs)
+        if self._targets is not None: ds._targets = [self._targets[i] for i in idxs]
         return ds
 
 # %% ../nbs/01a_smiles.ipynb #2216fb2a
