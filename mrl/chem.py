@@ -18,15 +18,19 @@ from rdkit.Chem.Scaffolds import MurckoScaffold
 from .core import parallel_map, resolve_num_workers
 
 # %% auto #0
-__all__ = ['FINGERPRINTS', 'quiet_rdkit', 'to_mol', 'canon_smiles', 'random_smiles', 'enumerate_smiles', 'remove_stereo', 'molwt',
-           'average_molwt', 'tpsa', 'rings', 'heavy_atoms', 'hbd', 'hba', 'logp', 'morgan_generator', 'fingerprint',
-           'ECFP4', 'ECFP6', 'FCFP4', 'FCFP6', 'Featurized', 'featurize', 'fingerprint_kind', 'featurize_smiles',
-           'murcko_scaffold', 'MolSplit', 'split_by_scaffold', 'split_by_molecule']
+__all__ = ['MAX_ATOMS', 'FINGERPRINTS', 'quiet_rdkit', 'to_mol', 'canon_smiles', 'random_smiles', 'enumerate_smiles',
+           'remove_stereo', 'molwt', 'average_molwt', 'tpsa', 'rings', 'heavy_atoms', 'hbd', 'hba', 'logp',
+           'morgan_generator', 'fingerprint', 'ECFP4', 'ECFP6', 'FCFP4', 'FCFP6', 'Featurized', 'featurize',
+           'fingerprint_kind', 'featurize_smiles', 'murcko_scaffold', 'MolSplit', 'split_by_scaffold',
+           'split_by_molecule']
 
 # %% ../nbs/00a_chem.ipynb #ecff9425
 def quiet_rdkit():
     "A context, `with quiet_rdkit(): ...`, in which RDKit's log messages are silenced; on leaving it RDKit logs as it did before."
     return rdBase.BlockLogs()
+
+# %% ../nbs/00a_chem.ipynb #b4d09559
+MAX_ATOMS = 1_000 # molecules with more atoms are refused (reported as failures): RDKit's time grows by the square or worse, and it can crash
 
 # %% ../nbs/00a_chem.ipynb #8b090cf8
 def _inner_space(s:str) -> bool:
@@ -34,36 +38,53 @@ def _inner_space(s:str) -> bool:
     return len(s.split()) > 1
 
 # %% ../nbs/00a_chem.ipynb #331887bc
-def _check_count(value, name:str, minimum:int=1) -> int:
-    "`value` as an int, or an error naming the argument when it is not an integer of at least `minimum`."
+def _check_count(value, name:str, minimum:int=1, maximum:int|None=None, why:str='') -> int:
+    "`value` as an int, or an error naming the argument when it is not an integer in [`minimum`, `maximum`]."
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}")
+    if maximum is not None and value > maximum: raise ValueError(f"{name} must be at most {maximum:,}{why}, got {value:,}")
     return int(value)
+
+# %% ../nbs/00a_chem.ipynb #d114f701
+def _molecule_list(
+    smiles, # one SMILES or molecule, or a list of them
+) -> list:
+    "`smiles` as a list (one SMILES or molecule: a list of one), with an error naming the argument otherwise."
+    if isinstance(smiles, (str, Chem.Mol)): return [smiles]
+    try: return list(smiles)
+    except TypeError: raise TypeError(f"smiles must be a list of SMILES (or RDKit molecules), got {type(smiles).__name__} {smiles!r:.50}") from None
 
 # %% ../nbs/00a_chem.ipynb #21f06a1c
 def _parse(smiles, sanitize:bool=True) -> Chem.Mol|None:
     "`to_mol` without silencing RDKit (for loops that silence it once around many molecules)."
-    if isinstance(smiles, Chem.Mol): return smiles
+    if isinstance(smiles, Chem.Mol): return smiles if smiles.GetNumAtoms() <= MAX_ATOMS else None
     if not isinstance(smiles, str): return None
     s = smiles.strip()
-    if not s or _inner_space(s): return None
-    return Chem.MolFromSmiles(s, sanitize=sanitize)
+    if not s or _inner_space(s) or len(s) > 100 * MAX_ATOMS: return None # (no atom takes 100 characters to write)
+    mol = Chem.MolFromSmiles(s, sanitize=sanitize)
+    return mol if mol is None or mol.GetNumAtoms() <= MAX_ATOMS else None
 
 # %% ../nbs/00a_chem.ipynb #8c5483fd
 def to_mol(
     smiles:str|Chem.Mol, # a SMILES string, or an RDKit molecule (returned as it is, as in MRL)
     sanitize:bool=True, # run RDKit's sanitization (valence checks, aromaticity)
 ) -> Chem.Mol|None:
-    "The RDKit molecule of `smiles`, or `None` when it cannot be parsed or holds whitespace (RDKit's messages silenced)."
+    "The RDKit molecule of `smiles`, or `None` when it cannot be parsed, holds whitespace or has over `MAX_ATOMS` atoms."
     with quiet_rdkit(): return _parse(smiles, sanitize)
 
 # %% ../nbs/00a_chem.ipynb #409554a8
 def _as_mol(mol_or_smiles) -> Chem.Mol:
-    "A molecule from a molecule or a SMILES, with an error naming the SMILES that does not parse."
+    "A molecule from a molecule or a SMILES, with an error naming the SMILES that does not parse (or is too large) and why."
     mol = to_mol(mol_or_smiles)
     if mol is not None: return mol
-    why = ' (whitespace inside a SMILES)' if isinstance(mol_or_smiles, str) and _inner_space(mol_or_smiles.strip()) else ''
-    raise ValueError(f"Invalid SMILES: {mol_or_smiles!r}{why}")
+    if isinstance(mol_or_smiles, str) and _inner_space(mol_or_smiles.strip()): why = ' (whitespace inside a SMILES)'
+    else:
+        s = mol_or_smiles.strip() if isinstance(mol_or_smiles, str) else None
+        with quiet_rdkit(): big = mol_or_smiles if isinstance(mol_or_smiles, Chem.Mol) else Chem.MolFromSmiles(s) if s and len(s) <= 100 * MAX_ATOMS else None
+        if big is not None: why = f' ({big.GetNumAtoms():,} atoms, over mrl.chem.MAX_ATOMS = {MAX_ATOMS:,})'
+        elif s and len(s) > 100 * MAX_ATOMS: why = f' ({len(s):,} characters, far over mrl.chem.MAX_ATOMS = {MAX_ATOMS:,} atoms)'
+        else: why = ''
+    raise ValueError(f"Invalid SMILES: {str(mol_or_smiles)[:80]!r}{' …' if len(str(mol_or_smiles)) > 80 else ''}{why}")
 
 # %% ../nbs/00a_chem.ipynb #f0dc6c8f
 def canon_smiles(
@@ -116,7 +137,7 @@ def enumerate_smiles(
     "`n` random SMILES of each molecule (an empty list for one that does not parse), repeatable with `seed`."
     n, chunksize = _check_count(n, 'n'), _check_count(chunksize, 'chunksize')
     if seed is not None: _rdkit_seed(seed) # checks it
-    smiles = [smiles] if isinstance(smiles, (str, Chem.Mol)) else list(smiles)
+    smiles = _molecule_list(smiles)
     jobs = [(smiles[i:i+chunksize], n, seed, i) for i in range(0, len(smiles), chunksize)]
     parts = parallel_map(_enumerate_chunk, jobs, n_workers=n_workers if len(jobs) > 1 else 0, chunksize=1, progress=False)
     return [d for p in parts for d in p]
@@ -198,6 +219,7 @@ def _check_kind(kind:str):
 
 # %% ../nbs/00a_chem.ipynb #882cdda0
 _generators = {} # (radius, nbits, features) -> generator, built once per process
+_MAX_NBITS, _NBITS_WHY = 2**20, ' (a fingerprint matrix holds one byte per bit and molecule)' # the longest bit vectors
 
 # %% ../nbs/00a_chem.ipynb #526ea478
 def morgan_generator(
@@ -206,7 +228,7 @@ def morgan_generator(
     features:bool=False, # use feature (FCFP) instead of atom (ECFP) invariants
 ):
     "A cached RDKit Morgan fingerprint generator."
-    key = (_check_count(radius, 'radius', 0), _check_count(nbits, 'nbits'), bool(features))
+    key = (_check_count(radius, 'radius', 0, 32), _check_count(nbits, 'nbits', maximum=_MAX_NBITS, why=_NBITS_WHY), bool(features))
     if key not in _generators:
         inv = rdFingerprintGenerator.GetMorganFeatureAtomInvGen() if features else None
         _generators[key] = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=nbits, atomInvariantsGenerator=inv)
@@ -295,10 +317,8 @@ def featurize(
 ) -> Featurized:
     "Fingerprint matrix of a list of SMILES (or of one SMILES), in parallel if asked, listing the SMILES that failed."
     _check_kind(kind)
-    nbits, chunksize = _check_count(nbits, 'nbits'), _check_count(chunksize, 'chunksize')
-    if isinstance(smiles, (str, Chem.Mol)): smiles = [smiles] # one molecule
-    try: smiles = list(smiles)
-    except TypeError: raise TypeError(f"featurize expects a list of SMILES, got {type(smiles).__name__} {smiles!r:.50}") from None
+    nbits, chunksize = _check_count(nbits, 'nbits', maximum=_MAX_NBITS, why=_NBITS_WHY), _check_count(chunksize, 'chunksize')
+    smiles = _molecule_list(smiles)
     n_workers = resolve_num_workers(n_workers)
     parallel = n_workers > 1 and len(smiles) > chunksize
     jobs = [(smiles[i:i+chunksize], kind, nbits, parallel) for i in range(0, len(smiles), chunksize)]
@@ -403,14 +423,26 @@ def _split_groups(
     smiles:list, # the inputs
     keys:list, # the group of every input (`None`: it failed)
     place:Callable, # (groups as index lists, number of molecules) -> the (train, valid, test) index lists
+    percent_valid:float, # the fractions asked for (a part asked for must not come out empty)
+    percent_test:float,
+    what:str, # what the groups are, for the error message: 'scaffold' or 'molecule'
 ) -> MolSplit:
-    "A `MolSplit` of the inputs grouped by `keys`, each group placed whole by `place`."
+    "A `MolSplit` of the inputs grouped by `keys`, each group placed whole by `place`; an error if a part asked for is empty."
     groups = {}
     for i, k in enumerate(keys):
         if k is not None: groups.setdefault(k, []).append(i)
     failed = [i for i, k in enumerate(keys) if k is None]
-    train, valid, test = [np.array(sorted(p), np.int64) for p in place(list(groups.values()), len(keys) - len(failed))]
-    return MolSplit(train, valid, test, list(keys), failed, [smiles[i] for i in failed], len(groups))
+    n = len(keys) - len(failed)
+    if not n: raise ValueError(f"Nothing to split: {'none of the ' + str(len(keys)) + ' molecules can be read' if keys else 'no molecules'}")
+    parts = [np.array(sorted(p), np.int64) for p in place(list(groups.values()), n)]
+    for name, part, frac in [('training', parts[0], 1.), ('validation', parts[1], percent_valid), ('test', parts[2], percent_test)]:
+        if frac and not len(part):
+            big, members = max(groups.items(), key=lambda kv: len(kv[1]))
+            raise ValueError(f"The {name} part of this split by {what} is empty: {n:,} molecules form {len(groups):,} {what} group(s), "
+                             f"each kept whole, and the largest ({big!r}{' — the molecules without rings' if big == '' else ''}) holds "
+                             f"{len(members):,}; {frac:g} of {n:,} asks for about {round(frac * n):,}. Use more molecules, other fractions"
+                             f"{', or split_by_molecule' if what == 'scaffold' else ''}.")
+    return MolSplit(*parts, list(keys), failed, [smiles[i] for i in failed], len(groups))
 
 # %% ../nbs/00a_chem.ipynb #0c62a875
 def _balanced_parts(groups:list, n:int, percent_valid:float, percent_test:float, seed:int) -> list:
@@ -457,13 +489,13 @@ def split_by_scaffold(
 ) -> MolSplit:
     "Split molecules so that all molecules of one Bemis–Murcko scaffold fall in the same part; unparsable ones are listed."
     _check_fractions(percent_valid, percent_test)
-    smiles = [smiles] if isinstance(smiles, (str, Chem.Mol)) else list(smiles)
+    smiles = _molecule_list(smiles)
     chunks = [(smiles[i:i+chunksize], generic, not include_stereo) for i in range(0, len(smiles), chunksize)]
     keys = [k for part in parallel_map(_scaffold_chunk, chunks, n_workers=n_workers, chunksize=1, progress=progress, desc='scaffolds')
             for k in part]
     if balanced: place = partial(_balanced_parts, percent_valid=percent_valid, percent_test=percent_test, seed=seed)
     else: place = partial(_deepchem_parts, percent_valid=percent_valid, percent_test=percent_test)
-    return _split_groups(smiles, keys, place)
+    return _split_groups(smiles, keys, place, percent_valid, percent_test, 'scaffold')
 
 # %% ../nbs/00a_chem.ipynb #7abef024
 def _canon_chunk(smiles:list) -> list:
@@ -481,10 +513,10 @@ def split_by_molecule(
 ) -> MolSplit:
     "Random split in which every copy of a molecule (same canonical SMILES) falls in the same part; unparsable ones are listed."
     _check_fractions(percent_valid, percent_test)
-    smiles = [smiles] if isinstance(smiles, (str, Chem.Mol)) else list(smiles)
+    smiles = _molecule_list(smiles)
     chunks = [smiles[i:i+chunksize] for i in range(0, len(smiles), chunksize)]
     keys = [k for part in parallel_map(_canon_chunk, chunks, n_workers=n_workers, chunksize=1, progress=False) for k in part]
     def place(groups, n):
         n_valid, n_test = int(round(n * percent_valid)), int(round(n * percent_test))
         return _assign_groups([groups[i] for i in np.random.default_rng(seed).permutation(len(groups))], (n - n_valid - n_test, n_valid, n_test))
-    return _split_groups(smiles, keys, place)
+    return _split_groups(smiles, keys, place, percent_valid, percent_test, 'molecule')

@@ -288,7 +288,12 @@ class FuncVocab(_SmilesVocab):
         if not callable(tok_func): raise TypeError(f"tok_func must be a function, got {tok_func!r}")
         super().__init__(itos, prefunc, postfunc)
         self.tok_func = tok_func
-    def _tokenize(self, input:str) -> list[str]: return list(self.tok_func(input))
+    def _tokenize(self, input:str) -> list[str]:
+        toks = list(self.tok_func(input))
+        bad = next((i for i, t in enumerate(toks) if not isinstance(t, str)), None)
+        if bad is not None: raise TypeError(f"tok_func {getattr(self.tok_func, '__name__', self.tok_func)!r} must return tokens (strings); "
+                                            f"it returned {toks[bad]!r} ({type(toks[bad]).__name__}) for {input[:50]!r}")
+        return toks
     def config(self) -> dict:
         "The tokenizing function and `prefunc`/`postfunc`, by name."
         return {'tok_func': _function_ref(self.tok_func, 'tok_func'), **Vocab.config(self)}
@@ -339,6 +344,7 @@ class RegexVocab(_SmilesVocab):
                  postfunc:Callable|None=None, # applied to a reconstructed text
                  strict:bool=False, # raise on characters the pattern does not cover (else they become `unk`)
                 ):
+        if not isinstance(strict, bool): raise TypeError(f"strict must be true or false, got {strict!r}")
         super().__init__(itos, prefunc, postfunc)
         self.pattern, self.strict, self.regex = pattern, strict, re.compile(pattern)
     def _tokenize(self, input:str) -> list[str]: return regex_tokenize(input, self.regex, self.strict)
@@ -374,6 +380,7 @@ class KmerVocab(_SmilesVocab):
                  keep_partial:bool=True, # keep a last piece shorter than `kmer` (MRL dropped it)
                 ):
         tokenize_by_kmer('', kmer, stride) # checks kmer and stride
+        if not isinstance(keep_partial, bool): raise TypeError(f"keep_partial must be true or false, got {keep_partial!r}")
         super().__init__(itos, prefunc, postfunc)
         self.kmer, self.stride, self.keep_partial = kmer, kmer if stride is None else stride, keep_partial
     def _tokenize(self, input:str) -> list[str]: return tokenize_by_kmer(input, self.kmer, self.stride, self.keep_partial)
@@ -680,6 +687,13 @@ def _hf_parts(
     pattern = (pre.get('pattern') or {}).get('Regex') if isinstance(pre, dict) else None
     if pre.get('type') != 'Split' or not isinstance(pattern, str) or not pattern.endswith('|' + _ANY_CHAR):
         raise ValueError(f'{source}: "pre_tokenizer" is not the Split that mrl writes')
+    post = d.get('post_processor')
+    single = post.get('single') if isinstance(post, dict) and post.get('type') == 'TemplateProcessing' else None
+    pieces = [next(iter(s.values()), {}).get('id') if isinstance(s, dict) else None for s in single] if isinstance(single, list) else None
+    specials = {k: (v or {}).get('ids') for k, v in post.get('special_tokens', {}).items()} if isinstance(post, dict) and isinstance(post.get('special_tokens'), dict) else {}
+    if pieces not in (['<bos>', 'A', '<eos>'], ['bos', 'A', 'eos']) or specials.get(pieces[0]) != [0] or specials.get(pieces[2]) != [1]:
+        raise ValueError(f'{source}: "post_processor" is not the "<bos> $A <eos>" template that mrl writes (without it a tokenizer '
+                         f'adds no bos and eos, and its ids are not those of the mrl vocabulary)')
     norm, replace = d.get('normalizer'), None
     if norm is not None:
         steps = norm.get('normalizers') if isinstance(norm, dict) and norm.get('type') == 'Sequence' else None
@@ -769,15 +783,22 @@ def vector_prediction_collate(
     return to_device([stack_items([o[0] for o in batch], 'vectors'), stack_items([o[1] for o in batch], 'y values').squeeze(-1)], device)
 
 # %% ../nbs/01a_smiles.ipynb #86fed7f2
+def _csv_records(
+    text:str, # the text of a CSV file
+) -> np.ndarray:
+    "`(line, fields)` of every record of `text`, the header first: the line (1-based) it starts on and its number of fields."
+    reader, out, line = csv.reader(io.StringIO(text, newline='')), [], 0
+    for row in reader:
+        if row: out.append((line + 1, len(row))) # (blank lines are skipped, as pandas does)
+        line = reader.line_num
+    return np.array(out, np.int64).reshape(-1, 2)
+
+# %% ../nbs/01a_smiles.ipynb #2e5f8957
 def _record_lines(
     text:str, # the text of a CSV file
 ) -> np.ndarray:
     "The line on which each data record of `text` starts (1-based; the header is line 1 or later), as pandas reads them."
-    reader, starts, line = csv.reader(io.StringIO(text, newline='')), [], 0
-    for row in reader:
-        if row: starts.append(line + 1) # (blank lines are skipped, as pandas does)
-        line = reader.line_num
-    return np.array(starts[1:], np.int64)
+    return _csv_records(text)[1:, 0]
 
 # %% ../nbs/01a_smiles.ipynb #f51de6cb
 def _at_lines(
@@ -805,6 +826,23 @@ def _y_values(df, cols:list, text:str, path:Path) -> np.ndarray:
         y[:, k] = vals
     return y
 
+# %% ../nbs/01a_smiles.ipynb #8256db76
+def _read_csv(
+    text:str, # the file's text
+    path:Path, # the file, for error messages
+):
+    "The records of `text` as a DataFrame of strings; a row with more fields than the header is an error with its lines."
+    import pandas as pd
+    with warnings.catch_warnings(): # pandas takes a first row with one field too many as an index column (shifting every
+        warnings.simplefilter('error', pd.errors.ParserWarning) # value), or drops the field with a warning (index_col=False)
+        try: return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, index_col=False)
+        except (pd.errors.ParserError, pd.errors.ParserWarning) as e: problem = str(e).strip()
+    rec = _csv_records(text)
+    long = np.flatnonzero(rec[1:, 1] > rec[0, 1]) if len(rec) else []
+    if len(long): problem = (f"{_at_lines(text, long)}: more fields than the header's {rec[0, 1]} ({rec[1 + long[0], 1]} on line "
+                             f"{rec[1 + long[0], 0]}); quote a value that holds a comma")
+    raise ValueError(f"{path}: not a well-formed CSV file: {problem}")
+
 # %% ../nbs/01a_smiles.ipynb #a73a8054
 def read_smiles_csv(
     path:str|Path, # CSV file (gzipped or not)
@@ -812,13 +850,11 @@ def read_smiles_csv(
     y_cols:str|Sequence[str]|None=None, # column(s) of values to predict, if any
 ) -> tuple[list[str], np.ndarray|None]:
     "SMILES (and `y` values) of a CSV file, with errors naming the file, the column and the lines of any problem."
-    import pandas as pd
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"No such SMILES file: {path}")
     if not path.is_file(): raise ValueError(f"{path} is a directory, not a SMILES file")
     text = read_text(path, 'SMILES file', hint='; save the file as UTF-8')
-    try: df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
-    except pd.errors.ParserError as e: raise ValueError(f"{path}: not a well-formed CSV file: {str(e).strip()}") from None
+    df = _read_csv(text, path)
     cols = [smiles_col] + ([y_cols] if isinstance(y_cols, str) else list(y_cols or []))
     missing = [c for c in cols if c not in df.columns]
     if missing: raise KeyError(f"{path}: no column(s) {missing}; the file has columns {list(df.columns)}")
@@ -921,7 +957,8 @@ class TextDataset(BaseDataset):
         r = random_smiles(s, self._draw_seed()) if s else s
         if r is None:
             self.n_unaugmented += 1
-            if self.n_unaugmented == 1: warnings.warn(f"SMILES {idx} {s!r} does not parse: it is used as given, not augmented (counted in n_unaugmented)")
+            if self.n_unaugmented == 1: warnings.warn(f"SMILES {idx} {s[:60]!r}{' …' if len(s) > 60 else ''} does not parse (or has over "
+                                                      f"mrl.chem.MAX_ATOMS atoms): it is used as given, not augmented (counted in n_unaugmented)")
             r = s
         return torch.tensor(self.vocab.encode(r), dtype=torch.long)
 
@@ -1181,11 +1218,13 @@ def split_by_scaffold(self:(TextDataset, Vector_Dataset),
                       seed:int=0, # seed of the order in which scaffolds are placed
                       balanced:bool=True, # chemprop's balanced split (else DeepChem's, largest scaffolds first)
                       generic:bool=False, # group by generic scaffolds
+                      include_stereo:bool=False, # keep stereochemistry in the scaffolds (by default stereoisomers stay together)
                       n_workers:int=1, # worker processes computing the scaffolds
                      ) -> tuple:
     "`(train, valid[, test])` datasets that share no Bemis–Murcko scaffold; molecules that do not parse are left out and reported."
     from mrl.chem import split_by_scaffold
-    return _split_datasets(self, split_by_scaffold(self.smiles, percent_valid, percent_test, seed, balanced, generic, n_workers), percent_test > 0)
+    sp = split_by_scaffold(self.smiles, percent_valid, percent_test, seed, balanced, generic, include_stereo, n_workers)
+    return _split_datasets(self, sp, percent_test > 0)
 
 # %% ../nbs/01a_smiles.ipynb #a0b59e1b
 @patch
