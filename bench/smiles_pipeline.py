@@ -3,8 +3,9 @@
 `encode_batch`/`decode_batch`, side by side with the straightforward per-molecule Python loop of MRL's notebook
 (tokenize → dict lookups → reconstruct), for the character and the regex (`SMILE_REGEX`) vocabularies.
 Also: padding fraction of random vs length-bucketed batches (bs 256) and DataLoader batches/s with `lm_collate`;
-SMILES enumeration (`mrl.chem.random_smiles`, the `augment=True` of `TextDataset`) on 2 worker processes: SMILES/s
-and the share of augmented SMILES that canonicalise back to the input's molecule; the scaffold split
+SMILES enumeration (`mrl.chem.random_smiles`, the `augment=True` of `TextDataset`) on 2 worker processes, with a seed
+per molecule and without one (the default): SMILES/s and the share of augmented SMILES that canonicalise back to the
+input's molecule; the unseeded augmented `TextDataset` through a 2-worker DataLoader; the scaffold split
 (`mrl.chem.split_by_scaffold`, 2 workers) of the MOSES test set (176,074): time, scaffolds, part sizes, scaffolds
 shared between parts.
 
@@ -103,19 +104,19 @@ def fast_once(vocab, smiles):
 
 # --- SMILES enumeration and scaffold split --------------------------------------------------------------------
 def enum_chunk(args):
-    "Random SMILES of a chunk (seeded per molecule), in a worker process."
+    "Random SMILES of a chunk (seeded per molecule, or `random_smiles`'s default, no seed), in a worker process."
     from mrl.chem import random_smiles
     smiles, seed = args
-    return [random_smiles(s, seed + i) for i, s in enumerate(smiles)]
+    return [random_smiles(s, seed + i) for i, s in enumerate(smiles)] if seed is not None else [random_smiles(s) for s in smiles]
 
 def same_molecule_chunk(pairs):
     "Whether each (input, augmented) pair canonicalises to the same molecule, in a worker process."
     from mrl.chem import canon_smiles
     return [r is not None and canon_smiles(r) == canon_smiles(s) for s, r in pairs]
 
-def enumeration(smiles, n_workers, chunk=2000):
-    "SMILES/s of random_smiles on `n_workers` processes, and the round-trip share."
-    jobs = [(smiles[i:i+chunk], i) for i in range(0, len(smiles), chunk)]
+def enumeration(smiles, n_workers, seeded=True, chunk=2000):
+    "SMILES/s of random_smiles on `n_workers` processes (with a seed per molecule, or none), and the round-trip share."
+    jobs = [(smiles[i:i+chunk], i if seeded else None) for i in range(0, len(smiles), chunk)]
     t0 = time.perf_counter()
     out = [r for part in parallel_map(enum_chunk, jobs, n_workers=n_workers, chunksize=1, progress=False) for r in part]
     t_enum = time.perf_counter() - t0
@@ -125,9 +126,9 @@ def enumeration(smiles, n_workers, chunk=2000):
     changed = sum(a != b for a, b in pairs)
     return len(smiles) / t_enum, sum(ok), changed, sum(r is None for r in out)
 
-def augmented_loader_rate(smiles, vocab, bs, n_batches, n_workers):
+def augmented_loader_rate(smiles, vocab, bs, n_batches, n_workers, seed=0):
     "SMILES/s through an augmented TextDataset's shuffled DataLoader with `n_workers` worker processes."
-    ds = TextDataset(smiles, vocab, augment=True, seed=0)
+    ds = TextDataset(smiles, vocab, augment=True, seed=seed)
     dl = ds.dataloader(bs, shuffle=True, num_workers=n_workers, device='cpu')
     it = iter(dl); next(it)
     t0 = time.perf_counter()
@@ -188,12 +189,15 @@ if __name__ == '__main__':
     # SMILES enumeration (2 worker processes) and the scaffold split of the MOSES test set
     if not a.skip_chem:
         n_enum = min(a.n_enum, n)
-        rate, n_same, n_changed, n_none = enumeration(smiles[:n_enum], 2)
-        print(f"\nSMILES enumeration, random_smiles on 2 worker processes, {n_enum:,} MOSES SMILES: {rate:,.0f} SMILES/s; "
-              f"{n_changed/n_enum:.1%} differ from the input; round-trip to the same canonical molecule {n_same:,}/{n_enum:,} "
-              f"({n_same/n_enum:.3%}); {n_none} did not parse")
-        aug_rate = augmented_loader_rate(smiles[:n_enum], vocabs['regex'], 256, 200, 2)
-        print(f"augmented TextDataset, shuffled DataLoader, 2 workers, bs 256, 200 batches: {aug_rate:,.0f} SMILES/s")
+        print()
+        for seeded in (True, False):
+            rate, n_same, n_changed, n_none = enumeration(smiles[:n_enum], 2, seeded)
+            print(f"SMILES enumeration, random_smiles {'with a seed per molecule' if seeded else 'without a seed (default)'} on 2 worker "
+                  f"processes, {n_enum:,} MOSES SMILES: {rate:,.0f} SMILES/s; {n_changed/n_enum:.1%} differ from the input; round-trip "
+                  f"to the same canonical molecule {n_same:,}/{n_enum:,} ({n_same/n_enum:.3%}); {n_none} did not parse")
+        for seed in (0, None):
+            aug_rate = augmented_loader_rate(smiles[:n_enum], vocabs['regex'], 256, 200, 2, seed)
+            print(f"augmented TextDataset (seed={seed}), shuffled DataLoader, 2 workers, bs 256, 200 batches: {aug_rate:,.0f} SMILES/s")
         n_test, rows = scaffold_split_figures(a.data/'moses'/'test.csv.gz', 2)
         for balanced, dt, sp, shared, covered in rows:
             print(f"scaffold split of MOSES test ({n_test:,}), 80/10/10, {'balanced (chemprop)' if balanced else 'largest first (DeepChem)'}, "

@@ -4,11 +4,13 @@
 
 # %% ../nbs/00a_chem.ipynb #ad67bcf9
 from __future__ import annotations
+import math, random
 from collections.abc import Sequence, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
-from rdkit import Chem, RDLogger
+from rdkit import Chem, rdBase
 from rdkit.Chem import Descriptors, Crippen, rdMolDescriptors
 from rdkit.Chem import rdFingerprintGenerator
 from rdkit.Chem.Scaffolds import MurckoScaffold
@@ -16,67 +18,133 @@ from rdkit.Chem.Scaffolds import MurckoScaffold
 from .core import parallel_map, resolve_num_workers
 
 # %% auto #0
-__all__ = ['FINGERPRINTS', 'quiet_rdkit', 'to_mol', 'canon_smiles', 'random_smiles', 'remove_stereo', 'molwt', 'average_molwt',
-           'tpsa', 'rings', 'heavy_atoms', 'hbd', 'hba', 'logp', 'morgan_generator', 'fingerprint', 'ECFP4', 'ECFP6',
-           'FCFP4', 'FCFP6', 'Featurized', 'featurize', 'fingerprint_kind', 'featurize_smiles', 'murcko_scaffold',
-           'MolSplit', 'split_by_scaffold', 'split_by_molecule']
-
-# %% ../nbs/00a_chem.ipynb #c74d29d7
-_rdkit_quiet = False # whether `quiet_rdkit` has silenced RDKit in this process
+__all__ = ['MAX_ATOMS', 'FINGERPRINTS', 'quiet_rdkit', 'to_mol', 'canon_smiles', 'random_smiles', 'enumerate_smiles',
+           'remove_stereo', 'molwt', 'average_molwt', 'tpsa', 'rings', 'heavy_atoms', 'hbd', 'hba', 'logp',
+           'morgan_generator', 'fingerprint', 'ECFP4', 'ECFP6', 'FCFP4', 'FCFP6', 'Featurized', 'featurize',
+           'fingerprint_kind', 'featurize_smiles', 'murcko_scaffold', 'MolSplit', 'split_by_scaffold',
+           'split_by_molecule']
 
 # %% ../nbs/00a_chem.ipynb #ecff9425
 def quiet_rdkit():
-    "Silence RDKit's per-molecule log messages (parse errors are counted and reported by `mrl` instead)."
-    global _rdkit_quiet
-    if not _rdkit_quiet: RDLogger.DisableLog('rdApp.*'); _rdkit_quiet = True
+    "A context, `with quiet_rdkit(): ...`, in which RDKit's log messages are silenced; on leaving it RDKit logs as it did before."
+    return rdBase.BlockLogs()
+
+# %% ../nbs/00a_chem.ipynb #b4d09559
+MAX_ATOMS = 1_000 # molecules with more atoms are refused (reported as failures): RDKit's time grows by the square or worse, and it can crash
 
 # %% ../nbs/00a_chem.ipynb #8b090cf8
 def _inner_space(s:str) -> bool:
     "Whether the stripped text `s` holds whitespace (RDKit would read only the part before it)."
     return len(s.split()) > 1
 
+# %% ../nbs/00a_chem.ipynb #331887bc
+def _check_count(value, name:str, minimum:int=1, maximum:int|None=None, why:str='') -> int:
+    "`value` as an int, or an error naming the argument when it is not an integer in [`minimum`, `maximum`]."
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}")
+    if maximum is not None and value > maximum: raise ValueError(f"{name} must be at most {maximum:,}{why}, got {value:,}")
+    return int(value)
+
+# %% ../nbs/00a_chem.ipynb #d114f701
+def _molecule_list(
+    smiles, # one SMILES or molecule, or a list of them
+) -> list:
+    "`smiles` as a list (one SMILES or molecule: a list of one), with an error naming the argument otherwise."
+    if isinstance(smiles, (str, Chem.Mol)): return [smiles]
+    try: return list(smiles)
+    except TypeError: raise TypeError(f"smiles must be a list of SMILES (or RDKit molecules), got {type(smiles).__name__} {smiles!r:.50}") from None
+
 # %% ../nbs/00a_chem.ipynb #21f06a1c
+def _parse(smiles, sanitize:bool=True) -> Chem.Mol|None:
+    "`to_mol` without silencing RDKit (for loops that silence it once around many molecules)."
+    if isinstance(smiles, Chem.Mol): return smiles if smiles.GetNumAtoms() <= MAX_ATOMS else None
+    if not isinstance(smiles, str): return None
+    s = smiles.strip()
+    if not s or _inner_space(s) or len(s) > 100 * MAX_ATOMS: return None # (no atom takes 100 characters to write)
+    mol = Chem.MolFromSmiles(s, sanitize=sanitize)
+    return mol if mol is None or mol.GetNumAtoms() <= MAX_ATOMS else None
+
+# %% ../nbs/00a_chem.ipynb #8c5483fd
 def to_mol(
     smiles:str|Chem.Mol, # a SMILES string, or an RDKit molecule (returned as it is, as in MRL)
     sanitize:bool=True, # run RDKit's sanitization (valence checks, aromaticity)
 ) -> Chem.Mol|None:
-    "The RDKit molecule of `smiles`, or `None` when it cannot be parsed or holds whitespace (no log noise)."
-    if isinstance(smiles, Chem.Mol): return smiles
-    quiet_rdkit()
-    if not isinstance(smiles, str): return None
-    s = smiles.strip()
-    if not s or _inner_space(s): return None
-    return Chem.MolFromSmiles(s, sanitize=sanitize)
+    "The RDKit molecule of `smiles`, or `None` when it cannot be parsed, holds whitespace or has over `MAX_ATOMS` atoms."
+    with quiet_rdkit(): return _parse(smiles, sanitize)
 
 # %% ../nbs/00a_chem.ipynb #409554a8
 def _as_mol(mol_or_smiles) -> Chem.Mol:
-    "A molecule from a molecule or a SMILES, with an error naming the SMILES that does not parse."
+    "A molecule from a molecule or a SMILES, with an error naming the SMILES that does not parse (or is too large) and why."
     mol = to_mol(mol_or_smiles)
     if mol is not None: return mol
-    why = ' (whitespace inside a SMILES)' if isinstance(mol_or_smiles, str) and _inner_space(mol_or_smiles.strip()) else ''
-    raise ValueError(f"Invalid SMILES: {mol_or_smiles!r}{why}")
+    if isinstance(mol_or_smiles, str) and _inner_space(mol_or_smiles.strip()): why = ' (whitespace inside a SMILES)'
+    else:
+        s = mol_or_smiles.strip() if isinstance(mol_or_smiles, str) else None
+        with quiet_rdkit(): big = mol_or_smiles if isinstance(mol_or_smiles, Chem.Mol) else Chem.MolFromSmiles(s) if s and len(s) <= 100 * MAX_ATOMS else None
+        if big is not None: why = f' ({big.GetNumAtoms():,} atoms, over mrl.chem.MAX_ATOMS = {MAX_ATOMS:,})'
+        elif s and len(s) > 100 * MAX_ATOMS: why = f' ({len(s):,} characters, far over mrl.chem.MAX_ATOMS = {MAX_ATOMS:,} atoms)'
+        else: why = ''
+    raise ValueError(f"Invalid SMILES: {str(mol_or_smiles)[:80]!r}{' …' if len(str(mol_or_smiles)) > 80 else ''}{why}")
 
 # %% ../nbs/00a_chem.ipynb #f0dc6c8f
 def canon_smiles(
     smiles:str, # a SMILES string
 ) -> str|None:
     "RDKit's canonical form of `smiles`, or `None` when it does not parse."
-    mol = to_mol(smiles)
-    return None if mol is None else Chem.MolToSmiles(mol)
+    with quiet_rdkit():
+        mol = _parse(smiles)
+        return None if mol is None else Chem.MolToSmiles(mol)
+
+# %% ../nbs/00a_chem.ipynb #f57208c2
+def _rdkit_seed(
+    seed:int|None, # any integer, or `None` for a fresh random seed
+) -> int:
+    "RDKit's `randomSeed` for `seed`, in 1 … 2**31-1 (RDKit does not reseed for 0 or for values of 2**31 and more)."
+    if seed is None: return random.randrange(1, 2**31)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)): raise TypeError(f"seed must be an integer or None, got {seed!r}")
+    return int(seed) % (2**31 - 1) + 1
 
 # %% ../nbs/00a_chem.ipynb #eefcc721
 def random_smiles(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
     seed:int|None=None, # seed of this draw (`None`: a fresh random choice)
 ) -> str|None:
     "A random valid SMILES of the molecule (atoms written from a random start in random order), or `None` when it does not parse."
-    mol = to_mol(m)
-    if mol is None: return None
-    return Chem.MolToRandomSmilesVect(mol, 1, randomSeed=-1 if seed is None else int(seed) % 2**31)[0]
+    seed = _rdkit_seed(seed)
+    with quiet_rdkit():
+        mol = _parse(m)
+        return None if mol is None else Chem.MolToRandomSmilesVect(mol, 1, randomSeed=seed)[0]
+
+# %% ../nbs/00a_chem.ipynb #c96548a9
+def _enumerate_chunk(args) -> list:
+    "`n` random SMILES of each molecule of one chunk (none for one that does not parse), seeded by `(seed, index)`."
+    smiles, n, seed, start = args
+    out = []
+    with quiet_rdkit():
+        for i, s in enumerate(smiles):
+            mol, s_i = _parse(s), _rdkit_seed(None if seed is None else seed * 1_000_003 + start + i)
+            out.append([] if mol is None else list(Chem.MolToRandomSmilesVect(mol, n, randomSeed=s_i)))
+    return out
+
+# %% ../nbs/00a_chem.ipynb #8cdf6e55
+def enumerate_smiles(
+    smiles:Sequence[str], # the molecules (SMILES or RDKit molecules)
+    n:int, # random SMILES to draw of each molecule
+    seed:int|None=0, # seed of the draws (`None`: different every call)
+    n_workers:int=1, # worker processes
+    chunksize:int=2048, # molecules per chunk sent to a worker
+) -> list[list[str]]:
+    "`n` random SMILES of each molecule (an empty list for one that does not parse), repeatable with `seed`."
+    n, chunksize = _check_count(n, 'n'), _check_count(chunksize, 'chunksize')
+    if seed is not None: _rdkit_seed(seed) # checks it
+    smiles = _molecule_list(smiles)
+    jobs = [(smiles[i:i+chunksize], n, seed, i) for i in range(0, len(smiles), chunksize)]
+    parts = parallel_map(_enumerate_chunk, jobs, n_workers=n_workers if len(jobs) > 1 else 0, chunksize=1, progress=False)
+    return [d for p in parts for d in p]
 
 # %% ../nbs/00a_chem.ipynb #d8a810fc
 def remove_stereo(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> str|None:
     "The SMILES without stereochemistry (`@`, `/`, `\\`; a SMILES without any is returned as given), or `None` when it does not parse."
     if isinstance(m, str) and not any(c in m for c in '@/\\'): return m
@@ -88,56 +156,56 @@ def remove_stereo(
 
 # %% ../nbs/00a_chem.ipynb #d6105181
 def molwt(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> float:
     "Exact (monoisotopic) mass of a molecule or SMILES, in daltons, as MRL's `molwt`."
     return rdMolDescriptors.CalcExactMolWt(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #2360bb8d
 def average_molwt(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> float:
     "Average molecular weight (g/mol, standard atomic weights) of a molecule or SMILES."
     return Descriptors.MolWt(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #c94a251d
 def tpsa(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> float:
     "Topological polar surface area (Å²) of a molecule or SMILES."
     return rdMolDescriptors.CalcTPSA(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #e0a7aea2
 def rings(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> int:
     "Number of rings (SSSR) of a molecule or SMILES."
     return rdMolDescriptors.CalcNumRings(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #1b71ffb5
 def heavy_atoms(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> int:
     "Number of non-hydrogen atoms of a molecule or SMILES."
     return _as_mol(m).GetNumHeavyAtoms()
 
 # %% ../nbs/00a_chem.ipynb #cece31e1
 def hbd(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> int:
     "Number of hydrogen-bond donors (Lipinski) of a molecule or SMILES."
     return rdMolDescriptors.CalcNumHBD(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #1ccc5fb2
 def hba(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> int:
     "Number of hydrogen-bond acceptors (Lipinski) of a molecule or SMILES."
     return rdMolDescriptors.CalcNumHBA(_as_mol(m))
 
 # %% ../nbs/00a_chem.ipynb #a15856ed
 def logp(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
 ) -> float:
     "Wildman–Crippen logP of a molecule or SMILES."
     return Crippen.MolLogP(_as_mol(m))
@@ -149,15 +217,9 @@ FINGERPRINTS = {'ECFP4': (2, False), 'ECFP6': (3, False), 'FCFP4': (2, True), 'F
 def _check_kind(kind:str):
     if kind not in FINGERPRINTS: raise ValueError(f"Unknown fingerprint {kind!r}; choose one of {list(FINGERPRINTS)}")
 
-# %% ../nbs/00a_chem.ipynb #331887bc
-def _check_count(value, name:str, minimum:int=1) -> int:
-    "`value` as an int, or an error naming the argument when it is not an integer of at least `minimum`."
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}")
-    return int(value)
-
 # %% ../nbs/00a_chem.ipynb #882cdda0
 _generators = {} # (radius, nbits, features) -> generator, built once per process
+_MAX_NBITS, _NBITS_WHY = 2**20, ' (a fingerprint matrix holds one byte per bit and molecule)' # the longest bit vectors
 
 # %% ../nbs/00a_chem.ipynb #526ea478
 def morgan_generator(
@@ -166,7 +228,7 @@ def morgan_generator(
     features:bool=False, # use feature (FCFP) instead of atom (ECFP) invariants
 ):
     "A cached RDKit Morgan fingerprint generator."
-    key = (_check_count(radius, 'radius', 0), _check_count(nbits, 'nbits'), bool(features))
+    key = (_check_count(radius, 'radius', 0, 32), _check_count(nbits, 'nbits', maximum=_MAX_NBITS, why=_NBITS_WHY), bool(features))
     if key not in _generators:
         inv = rdFingerprintGenerator.GetMorganFeatureAtomInvGen() if features else None
         _generators[key] = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=nbits, atomInvariantsGenerator=inv)
@@ -174,7 +236,7 @@ def morgan_generator(
 
 # %% ../nbs/00a_chem.ipynb #72a63b99
 def fingerprint(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
     kind:str='ECFP6', # one of `FINGERPRINTS`: `ECFP4`, `ECFP6`, `FCFP4`, `FCFP6`
     nbits:int=2048, # length of the bit vector
 ) -> np.ndarray:
@@ -185,7 +247,7 @@ def fingerprint(
 
 # %% ../nbs/00a_chem.ipynb #ffba8cac
 def ECFP4(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
     nbits:int=2048, # length of the bit vector
 ) -> np.ndarray:
     "ECFP4 (Morgan radius 2) bits of a molecule or SMILES."
@@ -193,7 +255,7 @@ def ECFP4(
 
 # %% ../nbs/00a_chem.ipynb #a1c968e4
 def ECFP6(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
     nbits:int=2048, # length of the bit vector
 ) -> np.ndarray:
     "ECFP6 (Morgan radius 3) bits of a molecule or SMILES."
@@ -201,7 +263,7 @@ def ECFP6(
 
 # %% ../nbs/00a_chem.ipynb #6b999e06
 def FCFP4(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
     nbits:int=2048, # length of the bit vector
 ) -> np.ndarray:
     "FCFP4 (feature Morgan radius 2) bits of a molecule or SMILES."
@@ -209,7 +271,7 @@ def FCFP4(
 
 # %% ../nbs/00a_chem.ipynb #9ef93104
 def FCFP6(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
     nbits:int=2048, # length of the bit vector
 ) -> np.ndarray:
     "FCFP6 (feature Morgan radius 3) bits of a molecule or SMILES."
@@ -236,11 +298,12 @@ def _featurize_chunk(args):
     gen = morgan_generator(radius, nbits, features)
     X = np.zeros((len(smiles), nbits), dtype=np.uint8)
     ok = np.zeros(len(smiles), dtype=bool)
-    for i, s in enumerate(smiles):
-        mol = to_mol(s)
-        if mol is None: continue
-        X[i] = gen.GetFingerprintAsNumPy(mol)
-        ok[i] = True
+    with quiet_rdkit():
+        for i, s in enumerate(smiles):
+            mol = _parse(s)
+            if mol is None: continue
+            X[i] = gen.GetFingerprintAsNumPy(mol)
+            ok[i] = True
     return (np.packbits(X, axis=1) if pack else X), ok
 
 # %% ../nbs/00a_chem.ipynb #1f65e73e
@@ -254,10 +317,8 @@ def featurize(
 ) -> Featurized:
     "Fingerprint matrix of a list of SMILES (or of one SMILES), in parallel if asked, listing the SMILES that failed."
     _check_kind(kind)
-    nbits, chunksize = _check_count(nbits, 'nbits'), _check_count(chunksize, 'chunksize')
-    if isinstance(smiles, (str, Chem.Mol)): smiles = [smiles] # one molecule
-    try: smiles = list(smiles)
-    except TypeError: raise TypeError(f"featurize expects a list of SMILES, got {type(smiles).__name__} {smiles!r:.50}") from None
+    nbits, chunksize = _check_count(nbits, 'nbits', maximum=_MAX_NBITS, why=_NBITS_WHY), _check_count(chunksize, 'chunksize')
+    smiles = _molecule_list(smiles)
     n_workers = resolve_num_workers(n_workers)
     parallel = n_workers > 1 and len(smiles) > chunksize
     jobs = [(smiles[i:i+chunksize], kind, nbits, parallel) for i in range(0, len(smiles), chunksize)]
@@ -309,17 +370,18 @@ def featurize_smiles(
 
 # %% ../nbs/00a_chem.ipynb #d4623f30
 def murcko_scaffold(
-    m, # an RDKit molecule or a SMILES string
+    m:str|Chem.Mol, # an RDKit molecule or a SMILES string
     generic:bool=False, # make the scaffold generic: every atom a carbon, every bond single
-    remove_stereochem:bool=False, # remove stereochemistry first
+    remove_stereochem:bool=False, # write the scaffold without stereochemistry (nor isotopes), as DeepChem and chemprop
 ) -> str|None:
     "The Bemis–Murcko scaffold of a molecule as a SMILES (`''` without rings), or `None` when it does not parse."
-    mol = to_mol(m)
-    if mol is None: return None
-    if remove_stereochem: mol = Chem.Mol(mol); Chem.RemoveStereochemistry(mol)
-    scaffold = MurckoScaffold.GetScaffoldForMol(mol)
-    if generic: scaffold = MurckoScaffold.MakeScaffoldGeneric(scaffold)
-    return Chem.MolToSmiles(scaffold)
+    with quiet_rdkit():
+        mol = _parse(m)
+        if mol is None: return None
+        if mol.GetRingInfo().NumRings() == 0: return '' # no rings, no scaffold (RDKit's pruning is slow on long chains)
+        scaffold = MurckoScaffold.GetScaffoldForMol(mol)
+        if generic: scaffold = MurckoScaffold.MakeScaffoldGeneric(scaffold)
+        return Chem.MolToSmiles(scaffold, isomericSmiles=not remove_stereochem)
 
 # %% ../nbs/00a_chem.ipynb #c687140d
 @dataclass
@@ -348,31 +410,69 @@ def _check_fractions(percent_valid:float, percent_test:float):
 def _assign_groups(
     ordered:list, # index lists of the groups, in the order they are placed
     sizes:tuple, # wanted sizes of the (train, valid, test) parts
-) -> list[np.ndarray]:
+) -> list[list]:
     "Put each group whole into the first part it fits in, else into the part with the most room left."
     room, parts = list(sizes), [[], [], []]
     for g in ordered:
         k = next((k for k in range(3) if len(g) <= room[k]), int(np.argmax(room)))
         parts[k].extend(g); room[k] -= len(g)
-    return [np.array(sorted(p), np.int64) for p in parts]
+    return parts
 
 # %% ../nbs/00a_chem.ipynb #f13c94ce
-def _split_groups(smiles, keys, percent_valid, percent_test, order) -> MolSplit:
-    "A `MolSplit` of the inputs grouped by `keys` (`None`: failed), the groups placed in `order(list of groups)` order."
+def _split_groups(
+    smiles:list, # the inputs
+    keys:list, # the group of every input (`None`: it failed)
+    place:Callable, # (groups as index lists, number of molecules) -> the (train, valid, test) index lists
+    percent_valid:float, # the fractions asked for (a part asked for must not come out empty)
+    percent_test:float,
+    what:str, # what the groups are, for the error message: 'scaffold' or 'molecule'
+) -> MolSplit:
+    "A `MolSplit` of the inputs grouped by `keys`, each group placed whole by `place`; an error if a part asked for is empty."
     groups = {}
     for i, k in enumerate(keys):
         if k is not None: groups.setdefault(k, []).append(i)
     failed = [i for i, k in enumerate(keys) if k is None]
     n = len(keys) - len(failed)
+    if not n: raise ValueError(f"Nothing to split: {'none of the ' + str(len(keys)) + ' molecules can be read' if keys else 'no molecules'}")
+    parts = [np.array(sorted(p), np.int64) for p in place(list(groups.values()), n)]
+    for name, part, frac in [('training', parts[0], 1.), ('validation', parts[1], percent_valid), ('test', parts[2], percent_test)]:
+        if frac and not len(part):
+            big, members = max(groups.items(), key=lambda kv: len(kv[1]))
+            raise ValueError(f"The {name} part of this split by {what} is empty: {n:,} molecules form {len(groups):,} {what} group(s), "
+                             f"each kept whole, and the largest ({big!r}{' — the molecules without rings' if big == '' else ''}) holds "
+                             f"{len(members):,}; {frac:g} of {n:,} asks for about {round(frac * n):,}. Use more molecules, other fractions"
+                             f"{', or split_by_molecule' if what == 'scaffold' else ''}.")
+    return MolSplit(*parts, list(keys), failed, [smiles[i] for i in failed], len(groups))
+
+# %% ../nbs/00a_chem.ipynb #0c62a875
+def _balanced_parts(groups:list, n:int, percent_valid:float, percent_test:float, seed:int) -> list:
+    "chemprop's balanced scaffold split: the groups too big for half of valid or test first, each set in a random order."
     n_valid, n_test = int(round(n * percent_valid)), int(round(n * percent_test))
-    train, valid, test = _assign_groups(order(list(groups.values()), n_valid, n_test), (n - n_valid - n_test, n_valid, n_test))
-    return MolSplit(train, valid, test, list(keys), failed, [smiles[i] for i in failed], len(groups))
+    rng = np.random.default_rng(seed)
+    big = [g for g in groups if len(g) > n_valid / 2 or len(g) > n_test / 2]
+    small = [g for g in groups if not (len(g) > n_valid / 2 or len(g) > n_test / 2)]
+    ordered = [big[i] for i in rng.permutation(len(big))] + [small[i] for i in rng.permutation(len(small))]
+    return _assign_groups(ordered, (n - n_valid - n_test, n_valid, n_test))
+
+# %% ../nbs/00a_chem.ipynb #7039e965
+def _deepchem_parts(groups:list, n:int, percent_valid:float, percent_test:float) -> list:
+    "DeepChem's `ScaffoldSplitter`: groups by size, then by first index, both descending; to train up to its cutoff, then valid, then test."
+    frac_train = 1. - percent_valid - percent_test
+    train_cutoff = frac_train * n
+    valid_cutoff = (frac_train + percent_valid) * n if percent_test else math.inf # (no rounding drift into an unasked test part)
+    train, valid, test = [], [], []
+    for g in sorted(groups, key=lambda g: (len(g), g[0]), reverse=True):
+        if len(train) + len(g) > train_cutoff:
+            if len(train) + len(valid) + len(g) > valid_cutoff: test += g
+            else: valid += g
+        else: train += g
+    return [train, valid, test]
 
 # %% ../nbs/00a_chem.ipynb #74878159
 def _scaffold_chunk(args) -> list:
     "Scaffolds of one chunk of SMILES (for worker processes)."
     smiles, generic, remove_stereochem = args
-    return [murcko_scaffold(s, generic, remove_stereochem) for s in smiles]
+    with quiet_rdkit(): return [murcko_scaffold(s, generic, remove_stereochem) for s in smiles]
 
 # %% ../nbs/00a_chem.ipynb #c2f1bf4c
 def split_by_scaffold(
@@ -380,30 +480,27 @@ def split_by_scaffold(
     percent_valid:float, # fraction of the molecules for validation
     percent_test:float=0., # fraction for testing
     seed:int=0, # seed of the order in which scaffolds are placed (`balanced`)
-    balanced:bool=True, # chemprop's balanced split (else DeepChem's: largest scaffolds first, no randomness)
+    balanced:bool=True, # chemprop's balanced split (else DeepChem's `ScaffoldSplitter`: largest scaffolds first, no randomness)
     generic:bool=False, # group by generic scaffolds
+    include_stereo:bool=False, # keep stereochemistry in the scaffolds (DeepChem and chemprop drop it: stereoisomers stay together)
     n_workers:int=1, # worker processes computing the scaffolds
     chunksize:int=4096, # molecules per chunk sent to a worker
     progress:bool=False, # show a progress bar
 ) -> MolSplit:
     "Split molecules so that all molecules of one Bemis–Murcko scaffold fall in the same part; unparsable ones are listed."
     _check_fractions(percent_valid, percent_test)
-    smiles = [smiles] if isinstance(smiles, (str, Chem.Mol)) else list(smiles)
-    chunks = [(smiles[i:i+chunksize], generic, False) for i in range(0, len(smiles), chunksize)]
+    smiles = _molecule_list(smiles)
+    chunks = [(smiles[i:i+chunksize], generic, not include_stereo) for i in range(0, len(smiles), chunksize)]
     keys = [k for part in parallel_map(_scaffold_chunk, chunks, n_workers=n_workers, chunksize=1, progress=progress, desc='scaffolds')
             for k in part]
-    def order(groups, n_valid, n_test):
-        if not balanced: return sorted(groups, key=lambda g: (-len(g), g[0]))
-        rng = np.random.default_rng(seed)
-        big = [g for g in groups if len(g) > n_valid / 2 or len(g) > n_test / 2]
-        small = [g for g in groups if not (len(g) > n_valid / 2 or len(g) > n_test / 2)]
-        return [big[i] for i in rng.permutation(len(big))] + [small[i] for i in rng.permutation(len(small))]
-    return _split_groups(smiles, keys, percent_valid, percent_test, order)
+    if balanced: place = partial(_balanced_parts, percent_valid=percent_valid, percent_test=percent_test, seed=seed)
+    else: place = partial(_deepchem_parts, percent_valid=percent_valid, percent_test=percent_test)
+    return _split_groups(smiles, keys, place, percent_valid, percent_test, 'scaffold')
 
 # %% ../nbs/00a_chem.ipynb #7abef024
 def _canon_chunk(smiles:list) -> list:
     "Canonical SMILES of one chunk (for worker processes)."
-    return [canon_smiles(s) for s in smiles]
+    with quiet_rdkit(): return [canon_smiles(s) for s in smiles]
 
 # %% ../nbs/00a_chem.ipynb #6d08cc49
 def split_by_molecule(
@@ -416,8 +513,10 @@ def split_by_molecule(
 ) -> MolSplit:
     "Random split in which every copy of a molecule (same canonical SMILES) falls in the same part; unparsable ones are listed."
     _check_fractions(percent_valid, percent_test)
-    smiles = [smiles] if isinstance(smiles, (str, Chem.Mol)) else list(smiles)
+    smiles = _molecule_list(smiles)
     chunks = [smiles[i:i+chunksize] for i in range(0, len(smiles), chunksize)]
     keys = [k for part in parallel_map(_canon_chunk, chunks, n_workers=n_workers, chunksize=1, progress=False) for k in part]
-    def order(groups, n_valid, n_test): return [groups[i] for i in np.random.default_rng(seed).permutation(len(groups))]
-    return _split_groups(smiles, keys, percent_valid, percent_test, order)
+    def place(groups, n):
+        n_valid, n_test = int(round(n * percent_valid)), int(round(n * percent_test))
+        return _assign_groups([groups[i] for i in np.random.default_rng(seed).permutation(len(groups))], (n - n_valid - n_test, n_valid, n_test))
+    return _split_groups(smiles, keys, place, percent_valid, percent_test, 'molecule')

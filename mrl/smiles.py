@@ -4,7 +4,7 @@
 
 # %% ../nbs/01a_smiles.ipynb #4261eead
 from __future__ import annotations
-import csv, gzip, io, itertools, json, math, os, re, warnings, zlib
+import csv, io, itertools, json, math, os, re, warnings
 from collections.abc import Sequence, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from fastcore.basics import chunked, patch
 
-from .core import read_json, read_text, to_device
+from .core import read_json, read_text, to_device, atomic_write
 from .dataloaders import (SPECIAL_TOKENS, Vocab, BaseDataset, PackedSequences, batch_sequences, check_texts, stack_items,
                              register_function, _check_itos, _function_ref)
 
@@ -23,11 +23,11 @@ __all__ = ['SMILES_CHAR_VOCAB', 'MAPPING_TOKENS', 'HALOGEN_REPLACE', 'MAPPING_RE
            'MAPPING_REGEX', 'AA_MAPPING_REGEX', 'KNOWN_PATTERNS', 'AMINO_ACID_VOCAB', 'NUCLEIC_ACID_VOCAB',
            'NUCLEIC_ACID_EXPANDED_VOCAB', 'NUCLEIC_ACID_DIMERS', 'NUCLEIC_ACID_TRIMERS', 'DNA_VOCAB', 'DNA_DIMERS',
            'DNA_TRIMERS', 'SELFIES_VOCAB', 'SELFIES_EXPANDED_VOCAB', 'SELFIES_VOCAB_LEGACY',
-           'SELFIES_EXPANDED_VOCAB_LEGACY', 'vec_to_text_collate', 'Text_Dataset', 'Text_Prediction_Dataset',
-           'Vec_To_Text_Dataset', 'tokenize_by_character', 'tokenize_with_replacements', 'regex_tokenize',
-           'tokenize_by_kmer', 'smile_to_selfie', 'selfie_to_smile', 'split_selfie', 'CharacterVocab', 'FuncVocab',
-           'SelfiesVocab', 'CharacterReplaceVocab', 'RegexVocab', 'KmerVocab', 'test_reconstruction', 'pad_vocab',
-           'vocab_from_hf_tokenizer', 'lm_collate', 'sequence_prediction_collate', 'vector_collate',
+           'SELFIES_EXPANDED_VOCAB_LEGACY', 'HF_SPECIAL_TOKENS', 'vec_to_text_collate', 'Text_Dataset',
+           'Text_Prediction_Dataset', 'Vec_To_Text_Dataset', 'tokenize_by_character', 'tokenize_with_replacements',
+           'regex_tokenize', 'tokenize_by_kmer', 'smile_to_selfie', 'selfie_to_smile', 'split_selfie', 'CharacterVocab',
+           'FuncVocab', 'SelfiesVocab', 'CharacterReplaceVocab', 'RegexVocab', 'KmerVocab', 'test_reconstruction',
+           'pad_vocab', 'vocab_from_hf_tokenizer', 'lm_collate', 'sequence_prediction_collate', 'vector_collate',
            'vector_reconstruction_collate', 'vector_prediction_collate', 'read_smiles_csv', 'TextDataset',
            'TextPredictionDataset', 'Vector_Dataset', 'Vec_Recon_Dataset', 'Vec_Prediction_Dataset']
 
@@ -247,6 +247,9 @@ def split_selfie(
     import selfies as sf
     return list(sf.split_selfies(selfie or ''))
 
+# %% ../nbs/01a_smiles.ipynb #3bdfbf4e
+for _f in (tokenize_by_character, split_selfie, smile_to_selfie, selfie_to_smile): register_function(_f)   # vocabulary files may name them
+
 # %% ../nbs/01a_smiles.ipynb #551f1155
 def _check_text(text, what:str='SMILES') -> str:
     "`text` if it is a string (empty allowed), else an error naming what it should be."
@@ -257,16 +260,24 @@ def _check_text(text, what:str='SMILES') -> str:
 class _SmilesVocab(Vocab):
     "Shared pieces of the SMILES vocabularies: `tokenize` is `bos`, `_tokenize(preprocess(text))`, `eos` (MRL's later `Vocab`)."
     text_name = 'SMILES' # what one text is, for error messages
-    def tokenize(self, input:str) -> list[str]:
+    def tokenize(self,
+                 input:str, # a SMILES (or sequence) to split
+                ) -> list[str]:
         "`bos`, the tokens of `preprocess(input)`, `eos`."
         return ['bos'] + self._tokenize(self.preprocess(_check_text(input, self.text_name))) + ['eos']
     def _tokenize(self, input:str) -> list[str]: raise NotImplementedError(f"{type(self).__name__} does not define `_tokenize`")
+    def join_tokens(self, tokens:Sequence[str]) -> str: return self.joiner.join(tokens) # the text of `tokens`, before `postfunc` (MRL's later `Vocab`)
     def _vocab_changed(self): self._lut_cache = None
+    def _fast_mode(self) -> str|None: return None # which fast batch encoder fits (see "Fast batch encoding"); None: the Python loop
+    def _fast_encode(self, texts:list[str], chunk_size:int=100_000, n_threads:int=2):
+        "Padded ids and lengths of `texts`, vectorised (`_fast_encode_batch`); `None` when the batch cannot use the fast path."
+        return None if self._fast_mode() is None else _fast_encode_batch(self, texts, chunk_size, n_threads)
 
 # %% ../nbs/01a_smiles.ipynb #a959adef
 class CharacterVocab(_SmilesVocab):
     "SMILES vocabulary with one token per character (MRL's)."
     def _tokenize(self, input:str) -> list[str]: return tokenize_by_character(input)
+    def _fast_mode(self) -> str|None: return 'char' if self.prefunc is None else None
 
 # %% ../nbs/01a_smiles.ipynb #8851b86f
 class FuncVocab(_SmilesVocab):
@@ -280,13 +291,15 @@ class FuncVocab(_SmilesVocab):
         if not callable(tok_func): raise TypeError(f"tok_func must be a function, got {tok_func!r}")
         super().__init__(itos, prefunc, postfunc)
         self.tok_func = tok_func
-    def _tokenize(self, input:str) -> list[str]: return list(self.tok_func(input))
-
-# %% ../nbs/01a_smiles.ipynb #679f5aff
-@patch
-def config(self:FuncVocab) -> dict:
-    "The tokenizing function and `prefunc`/`postfunc`, by name."
-    return {'tok_func': _function_ref(self.tok_func, 'tok_func'), **Vocab.config(self)}
+    def _tokenize(self, input:str) -> list[str]:
+        toks = list(self.tok_func(input))
+        bad = next((i for i, t in enumerate(toks) if not isinstance(t, str)), None)
+        if bad is not None: raise TypeError(f"tok_func {getattr(self.tok_func, '__name__', self.tok_func)!r} must return tokens (strings); "
+                                            f"it returned {toks[bad]!r} ({type(toks[bad]).__name__}) for {input[:50]!r}")
+        return toks
+    def config(self) -> dict:
+        "The tokenizing function and `prefunc`/`postfunc`, by name."
+        return {'tok_func': _function_ref(self.tok_func, 'tok_func'), **Vocab.config(self)}
 
 # %% ../nbs/01a_smiles.ipynb #947c8f74
 class SelfiesVocab(FuncVocab):
@@ -295,12 +308,7 @@ class SelfiesVocab(FuncVocab):
                  itos:Sequence[str], # SELFIES tokens, e.g. `SELFIES_VOCAB`
                 ):
         super().__init__(itos, split_selfie, smile_to_selfie, selfie_to_smile)
-
-# %% ../nbs/01a_smiles.ipynb #765a5aa0
-@patch
-def config(self:SelfiesVocab) -> dict:
-    "Nothing: the SELFIES functions are fixed."
-    return {}
+    def config(self) -> dict: return {} # nothing: the SELFIES functions are fixed
 
 # %% ../nbs/01a_smiles.ipynb #b266bc0c
 class CharacterReplaceVocab(_SmilesVocab):
@@ -322,12 +330,12 @@ class CharacterReplaceVocab(_SmilesVocab):
         super().__init__(itos + [r for r in self.reverse_dict if r not in itos], prefunc, postfunc)
     def _tokenize(self, input:str) -> list[str]: return tokenize_with_replacements(input, self.replace_dict)
     def _decode_tokens(self): return [self.reverse_dict.get(t, t) for t in self.itos]
-
-# %% ../nbs/01a_smiles.ipynb #19a984aa
-@patch
-def config(self:CharacterReplaceVocab) -> dict:
-    "The replacements (and `prefunc`/`postfunc`)."
-    return {'replace_dict': dict(self.replace_dict), **Vocab.config(self)}
+    def config(self) -> dict:
+        "The replacements (and `prefunc`/`postfunc`)."
+        return {'replace_dict': dict(self.replace_dict), **Vocab.config(self)}
+    def _fast_mode(self) -> str|None:
+        ok = self.prefunc is None and all(k and '\n' not in k and v.isascii() and v != '\n' for k, v in self.replace_dict.items())
+        return 'replace' if ok else None
 
 # %% ../nbs/01a_smiles.ipynb #f9ce04d6
 class RegexVocab(_SmilesVocab):
@@ -339,30 +347,28 @@ class RegexVocab(_SmilesVocab):
                  postfunc:Callable|None=None, # applied to a reconstructed text
                  strict:bool=False, # raise on characters the pattern does not cover (else they become `unk`)
                 ):
+        if not isinstance(strict, bool): raise TypeError(f"strict must be true or false, got {strict!r}")
         super().__init__(itos, prefunc, postfunc)
         self.pattern, self.strict, self.regex = pattern, strict, re.compile(pattern)
     def _tokenize(self, input:str) -> list[str]: return regex_tokenize(input, self.regex, self.strict)
-
-# %% ../nbs/01a_smiles.ipynb #96f3e0ed
-@patch
-def config(self:RegexVocab) -> dict:
-    "The pattern and `strict` (and `prefunc`/`postfunc`)."
-    return {'pattern': self.pattern, 'strict': self.strict, **Vocab.config(self)}
-
-# %% ../nbs/01a_smiles.ipynb #41af8443
-@patch(cls_method=True)
-def _config_from_json(cls:RegexVocab, config:dict, source:str, trusted:bool=False) -> dict:
-    "The checked settings of a file: a known pattern (any pattern if `trusted`) that compiles, a boolean `strict`."
-    out = Vocab._config_from_json.__func__(cls, config, source, trusted)
-    pattern = out.get('pattern', SMILE_REGEX)
-    if not isinstance(pattern, str): raise ValueError(f'{source}: "config.pattern" must be a string, got {type(pattern).__name__}')
-    if pattern not in KNOWN_PATTERNS and not trusted:
-        raise ValueError(f'{source}: "config.pattern" {pattern[:60]!r} is not a tokenizer pattern mrl ships; pass trusted=True '
-                         f'only if you trust the file (a crafted pattern can take exponential time)')
-    try: re.compile(pattern)
-    except re.error as e: raise ValueError(f'{source}: "config.pattern" is not a valid regular expression: {e}') from None
-    if not isinstance(out.get('strict', False), bool): raise ValueError(f'{source}: "config.strict" must be true or false, got {out["strict"]!r}')
-    return out
+    def config(self) -> dict:
+        "The pattern and `strict` (and `prefunc`/`postfunc`)."
+        return {'pattern': self.pattern, 'strict': self.strict, **Vocab.config(self)}
+    def _fast_mode(self) -> str|None:
+        return None if self.prefunc is not None else {SMILE_REGEX: 'regex', REACTION_REGEX: 'reaction'}.get(self.pattern)
+    @classmethod
+    def _config_from_json(cls, config:dict, source:str, trusted:bool=False) -> dict:
+        "The checked settings of a file: a known pattern (any pattern if `trusted`) that compiles, a boolean `strict`."
+        out = Vocab._config_from_json.__func__(cls, config, source, trusted)
+        pattern = out.get('pattern', SMILE_REGEX)
+        if not isinstance(pattern, str): raise ValueError(f'{source}: "config.pattern" must be a string, got {type(pattern).__name__}')
+        if pattern not in KNOWN_PATTERNS and not trusted:
+            raise ValueError(f'{source}: "config.pattern" {pattern[:60]!r} is not a tokenizer pattern mrl ships; pass trusted=True '
+                             f'only if you trust the file (a crafted pattern can take exponential time)')
+        try: re.compile(pattern)
+        except re.error as e: raise ValueError(f'{source}: "config.pattern" is not a valid regular expression: {e}') from None
+        if not isinstance(out.get('strict', False), bool): raise ValueError(f'{source}: "config.strict" must be true or false, got {out["strict"]!r}')
+        return out
 
 # %% ../nbs/01a_smiles.ipynb #36834e22
 class KmerVocab(_SmilesVocab):
@@ -377,15 +383,13 @@ class KmerVocab(_SmilesVocab):
                  keep_partial:bool=True, # keep a last piece shorter than `kmer` (MRL dropped it)
                 ):
         tokenize_by_kmer('', kmer, stride) # checks kmer and stride
+        if not isinstance(keep_partial, bool): raise TypeError(f"keep_partial must be true or false, got {keep_partial!r}")
         super().__init__(itos, prefunc, postfunc)
         self.kmer, self.stride, self.keep_partial = kmer, kmer if stride is None else stride, keep_partial
     def _tokenize(self, input:str) -> list[str]: return tokenize_by_kmer(input, self.kmer, self.stride, self.keep_partial)
-
-# %% ../nbs/01a_smiles.ipynb #87fb048f
-@patch
-def config(self:KmerVocab) -> dict:
-    "`kmer`, `stride`, `keep_partial` (and `prefunc`/`postfunc`)."
-    return {'kmer': self.kmer, 'stride': self.stride, 'keep_partial': self.keep_partial, **Vocab.config(self)}
+    def config(self) -> dict:
+        "`kmer`, `stride`, `keep_partial` (and `prefunc`/`postfunc`)."
+        return {'kmer': self.kmer, 'stride': self.stride, 'keep_partial': self.keep_partial, **Vocab.config(self)}
 
 # %% ../nbs/01a_smiles.ipynb #f0d6e9e8
 def test_reconstruction(
@@ -398,6 +402,34 @@ def test_reconstruction(
         recon = vocab.reconstruct(vocab.numericalize(vocab.tokenize(item)))
         if item != recon: fails.append((item, recon))
     return fails
+
+# %% ../nbs/01a_smiles.ipynb #b5c1c7a9
+def _mirror_tag(
+    token:str, # a token of a vocabulary
+) -> str|None:
+    "The bracket atom with the other chirality tag (`[C@H]` ↔ `[C@@H]`), or `None` for a token without one."
+    if not (token.startswith('[') and token.endswith(']')) or '@' not in token: return None
+    return token.replace('@@', '@') if '@@' in token else token.replace('@', '@@')
+
+# %% ../nbs/01a_smiles.ipynb #38d0f815
+@patch
+def update_vocab_from_data(self:_SmilesVocab,
+                           texts:Sequence[str], # texts to tokenize
+                           progress:bool=False, # show a progress bar
+                           chunk_size:int=100_000, # texts per `encode_batch` call after the first chunk
+                           n_enumerations:int=0, # also learn the tokens of this many random SMILES of each molecule (for `augment=True`)
+                           seed:int|None=0, # seed of those draws
+                           n_workers:int=1, # worker processes drawing them
+                          ) -> list[str]:
+    "Tokenize `texts` and add every unknown token; with `n_enumerations`, also the tokens SMILES enumeration writes."
+    added = Vocab.update_vocab_from_data(self, texts, progress, chunk_size)
+    if not n_enumerations: return added
+    if self.text_name != 'SMILES': raise ValueError(f"n_enumerations draws random SMILES; a {type(self).__name__} reads {self.text_name}s")
+    from mrl.chem import enumerate_smiles
+    draws = [d for ds in enumerate_smiles(texts, n_enumerations, seed, n_workers) for d in ds]
+    added += Vocab.update_vocab_from_data(self, draws, progress, chunk_size)
+    self.unks.update(m for m in map(_mirror_tag, self.itos) if m is not None and m not in self.stoi)
+    return added + self.update_vocab()
 
 # %% ../nbs/01a_smiles.ipynb #7be35e61
 def _fillers(n:int, taken:set) -> list[str]:
@@ -426,18 +458,6 @@ _NL, _FALLBACK = 10, -1 # the row separator byte; the id of bytes the Python pat
 # %% ../nbs/01a_smiles.ipynb #014cb0e8
 _SMILE_SINGLE = set('BCNOSPFIbcnospH().=#-+\\/:~@?>*$0123456789') # characters SMILE_REGEX matches as one-character tokens
 
-# %% ../nbs/01a_smiles.ipynb #1749188a
-@patch
-def _fast_mode(self:_SmilesVocab) -> str|None:
-    "Which fast encoder fits this vocabulary: 'char', 'replace', 'regex' (`SMILE_REGEX`), 'reaction' (`REACTION_REGEX`), or `None`."
-    if self.prefunc is not None: return None
-    if isinstance(self, CharacterReplaceVocab):
-        ok = all(k and '\n' not in k and v.isascii() and v != '\n' for k, v in self.replace_dict.items())
-        return 'replace' if ok else None
-    if isinstance(self, RegexVocab): return {SMILE_REGEX: 'regex', REACTION_REGEX: 'reaction'}.get(self.pattern)
-    if isinstance(self, CharacterVocab): return 'char'
-    return None
-
 # %% ../nbs/01a_smiles.ipynb #79e16f02
 def _pack8(b:np.ndarray, starts:np.ndarray, lens:np.ndarray) -> np.ndarray:
     "The bytes `b[s:s+l]` (l ≤ 8) of each token packed into a uint64 key."
@@ -448,32 +468,25 @@ def _pack8(b:np.ndarray, starts:np.ndarray, lens:np.ndarray) -> np.ndarray:
     return key
 
 # %% ../nbs/01a_smiles.ipynb #241b1f06
-@patch
-def _lut(self:_SmilesVocab):
+def _byte_table(vocab:_SmilesVocab):
     "256-entry byte → id table (-1 where the Python path must decide; for the regex modes also at `[ ] r l %`), as bytes too if ids fit."
-    cache = getattr(self, '_lut_cache', None)
+    cache = getattr(vocab, '_lut_cache', None)
     if cache is None:
-        lut = np.full(256, _FALLBACK, np.int16 if len(self.itos) < 2**15 else np.int32)
-        mode = self._fast_mode()
+        lut = np.full(256, _FALLBACK, np.int16 if len(vocab.itos) < 2**15 else np.int32)
+        mode = vocab._fast_mode()
         single = _SMILE_SINGLE - ({'>'} if mode == 'reaction' else set())
         for c in range(128):
             ch = chr(c)
             if mode in ('regex', 'reaction') and ch not in single: continue
-            lut[c] = self.stoi.get(ch, _FALLBACK)
-        lut[_NL] = self.eos_idx # each row's newline becomes its eos
-        brackets = [(t, i) for t, i in self.stoi.items() if len(t) <= 8 and t.isascii() and t.startswith('[') and t.endswith(']')]
+            lut[c] = vocab.stoi.get(ch, _FALLBACK)
+        lut[_NL] = vocab.eos_idx # each row's newline becomes its eos
+        brackets = [(t, i) for t, i in vocab.stoi.items() if len(t) <= 8 and t.isascii() and t.startswith('[') and t.endswith(']')]
         bb = [np.frombuffer(t.encode(), np.uint8) for t, _ in brackets]
         keys = np.array([int(_pack8(x, np.zeros(1, np.int64), np.array([len(x)]))[0]) for x in bb], np.uint64)
         order = np.argsort(keys)
-        table = bytes(255 if i < 0 else int(i) for i in lut) if len(self.itos) < 255 else None
-        self._lut_cache = cache = ((lut, table), (keys[order], np.array([i for _, i in brackets], np.int64)[order]))
-    return cache[0]
-
-# %% ../nbs/01a_smiles.ipynb #c71eb9f5
-@patch
-def _bracket_table(self:_SmilesVocab):
-    "Sorted packed keys of the bracket-atom tokens (of at most 8 bytes) and their ids."
-    self._lut(); return self._lut_cache[1]
+        table = bytes(255 if i < 0 else int(i) for i in lut) if len(vocab.itos) < 255 else None
+        vocab._lut_cache = cache = ((lut, table), (keys[order], np.array([i for _, i in brackets], np.int64)[order]))
+    return cache
 
 # %% ../nbs/01a_smiles.ipynb #f33637d8
 def _bracket_atoms(vocab, joined, b, ids, nl, bad, sp, fail):
@@ -492,7 +505,7 @@ def _bracket_atoms(vocab, joined, b, ids, nl, bad, sp, fail):
     lens = c - o + 1
     short = lens <= 8
     keys = _pack8(b, o[short], lens[short])
-    tk, ti = vocab._bracket_table()
+    tk, ti = _byte_table(vocab)[1] # sorted packed keys of the bracket-atom tokens (of at most 8 bytes), their ids
     bid = np.full(len(o), fail, np.int64)
     if len(tk):
         pos = np.minimum(np.searchsorted(tk, keys), len(tk) - 1)
@@ -553,19 +566,21 @@ def _merge_regex_tokens(vocab, joined, b, ids, nl, bad, fail, arrows:bool) -> np
 def _encode_chunk(vocab, texts:list[str]):
     "Flat ids of `texts` (each row's tokens then `eos`), per-row token counts and the rows that need the Python path."
     n = len(texts)
-    joined = '\n'.join(texts) + '\n'
-    if not joined.isascii() or joined.count('\n') != n: return None
+    joined, odd = '\n'.join(texts) + '\n', None
+    if not joined.isascii() or joined.count('\n') != n: # rows with other characters or line breaks: left to the Python path
+        odd = np.fromiter((not t.isascii() or '\n' in t for t in texts), bool, n)
+        joined = '\n'.join('' if o else t for t, o in zip(texts, odd)) + '\n'
     mode = vocab._fast_mode()
     if mode == 'replace':
         for k, r in vocab.replace_dict.items(): joined = joined.replace(k, r)
     raw = joined.encode()
     b = np.frombuffer(raw, np.uint8)
-    lut, table = vocab._lut()
+    lut, table = _byte_table(vocab)[0]
     if table is not None: ids, fail = np.frombuffer(bytearray(raw.translate(table)), np.uint8), 255 # C-speed byte map
     else: ids, fail = lut[b], _FALLBACK
     nl = np.flatnonzero(b == _NL) # newlines map to eos
     counts = np.diff(nl, prepend=-1) - 1
-    bad = np.zeros(n, bool)
+    bad = np.zeros(n, bool) if odd is None else odd.copy()
     if mode in ('regex', 'reaction'):
         removed = _merge_regex_tokens(vocab, joined, b, ids, nl, bad, fail, mode == 'reaction')
         if len(removed):
@@ -578,29 +593,28 @@ def _encode_chunk(vocab, texts:list[str]):
     return ids, counts, bad
 
 # %% ../nbs/01a_smiles.ipynb #ec8cc922
-@patch
-def _fast_encode(self:_SmilesVocab, texts:list[str], chunk_size:int=100_000, n_threads:int=2):
-    "Padded ids and lengths of `texts`, vectorised; `None` when the batch cannot use the fast path."
-    if self._fast_mode() is None: return None
-    self._lut()
+def _fast_encode_batch(vocab:_SmilesVocab, texts:list[str], chunk_size:int=100_000, n_threads:int=2):
+    "Padded ids and lengths of `texts`, vectorised; `None` when the vocabulary cannot use the fast path."
+    if vocab._fast_mode() is None: return None
+    _byte_table(vocab)
     n_chunks = math.ceil(len(texts) / chunk_size)
     if n_chunks > 1: n_chunks = math.ceil(n_chunks / n_threads) * n_threads # equal work per thread
     chunk_size = math.ceil(len(texts) / n_chunks)
     chunks = list(chunked(texts, chunk_size))
-    with ThreadPoolExecutor(min(n_threads, len(chunks))) as ex: parts = list(ex.map(partial(_encode_chunk, self), chunks))
+    with ThreadPoolExecutor(min(n_threads, len(chunks))) as ex: parts = list(ex.map(partial(_encode_chunk, vocab), chunks))
     if any(p is None for p in parts): return None
     counts = np.concatenate([p[1] for p in parts])
     bad_idx = np.flatnonzero(np.concatenate([p[2] for p in parts]))
-    slow = {int(i): self._encode_at(texts, int(i)) for i in bad_idx}
+    slow = {int(i): vocab._encode_at(texts, int(i)) for i in bad_idx}
     lens = counts + 2
     lens[bad_idx] = [len(slow[int(i)]) for i in bad_idx]
-    out = np.full((len(texts), int(lens.max())), self.pad_idx, np.int64)
+    out = np.full((len(texts), int(lens.max())), vocab.pad_idx, np.int64)
     def fill(k):
         toks, cnt, bd = parts[k]
         block = out[k*chunk_size:k*chunk_size + len(cnt)]
         if bd.any(): toks, cnt = toks[~np.repeat(bd, cnt + 1)], np.where(bd, -1, cnt)
         block[:, 1:][np.arange(1, block.shape[1]) <= cnt[:, None] + 1] = toks
-        block[~bd, 0] = self.bos_idx
+        block[~bd, 0] = vocab.bos_idx
     with ThreadPoolExecutor(min(n_threads, len(parts))) as ex: list(ex.map(fill, range(len(parts))))
     for i, ids in slow.items(): out[i, :len(ids)] = ids
     return out, lens
@@ -608,27 +622,56 @@ def _fast_encode(self:_SmilesVocab, texts:list[str], chunk_size:int=100_000, n_t
 # %% ../nbs/01a_smiles.ipynb #eccf2788
 _ANY_CHAR = r'[\s\S]' # appended to the pattern so that characters it does not cover become single tokens, as in `regex_tokenize`
 
+# %% ../nbs/01a_smiles.ipynb #32683af1
+HF_SPECIAL_TOKENS = {'bos': '<bos>', 'eos': '<eos>', 'pad': '<pad>', 'unk': '<unk>'} # mrl's special tokens -> their names in tokenizers files
+
+# %% ../nbs/01a_smiles.ipynb #b2c4440e
+@patch
+def hf_special_tokens(self:_SmilesVocab,
+                      mask_token:str|None=None, # the mask token, if the tokenizer has one
+                     ) -> dict:
+    "The special tokens as `transformers` takes them: `{'bos_token': '<bos>', …}` (for `PreTrainedTokenizerFast(tokenizer_file=…, **these)`)."
+    return {f'{k}_token': v for k, v in HF_SPECIAL_TOKENS.items()} | ({'mask_token': mask_token} if mask_token else {})
+
 # %% ../nbs/01a_smiles.ipynb #13d97d41
 @patch
-def to_hf_tokenizer(self:(CharacterVocab, CharacterReplaceVocab, RegexVocab),
-                    path:str|Path|None=None, # also save it to this JSON file
+def to_hf_tokenizer(self:_SmilesVocab,
+                    path:str|Path|None=None, # save it: a `.json` file, or a folder (with the files `transformers` reads the special tokens from)
+                    mask_token:str|None=None, # add this special token for masked-LM pretraining (id `len(self)` unless the vocabulary has it)
                    ):
-    "This vocabulary as a Hugging Face `tokenizers.Tokenizer`: the same tokens, ids and splitting, with `bos`/`eos` added."
+    "This vocabulary as a Hugging Face `tokenizers.Tokenizer`: the same tokens, ids and splitting, with `<bos>`/`<eos>` added."
     from tokenizers import Tokenizer, Regex, models, pre_tokenizers, normalizers, processors, decoders
+    if not isinstance(self, (CharacterVocab, CharacterReplaceVocab, RegexVocab)):
+        raise TypeError(f"a {type(self).__name__} cannot be written as a Hugging Face tokenizer: only a CharacterVocab, "
+                        f"CharacterReplaceVocab or RegexVocab can (their splitting has a tokenizers equivalent)")
     if self.prefunc is not None or self.postfunc is not None: raise ValueError("prefunc/postfunc cannot be written to a tokenizers file")
     if getattr(self, 'strict', False): raise ValueError("a strict RegexVocab cannot be written to a tokenizers file (it would not raise)")
-    tok = Tokenizer(models.WordLevel(dict(self.stoi), unk_token='unk'))
+    if mask_token is not None and (not isinstance(mask_token, str) or not mask_token or mask_token in SPECIAL_TOKENS):
+        raise ValueError(f"mask_token must be a non-empty string other than {SPECIAL_TOKENS}, got {mask_token!r}")
+    clash = [t for t in HF_SPECIAL_TOKENS.values() if t in self.stoi]
+    if clash: raise ValueError(f"the vocabulary holds {clash}, the names its special tokens take in a tokenizers file")
+    tok = Tokenizer(models.WordLevel({HF_SPECIAL_TOKENS.get(t, t): i for t, i in self.stoi.items()}, unk_token='<unk>'))
     if isinstance(self, CharacterReplaceVocab):
         tok.normalizer = normalizers.Sequence([normalizers.Replace(k, v) for k, v in self.replace_dict.items()])
     base = self.pattern if isinstance(self, RegexVocab) else 'unk'
     tok.pre_tokenizer = pre_tokenizers.Split(Regex(f'{base}|{_ANY_CHAR}'), behavior='isolated')
-    tok.add_special_tokens(list(SPECIAL_TOKENS))
-    tok.post_processor = processors.TemplateProcessing(single='bos $A eos', special_tokens=[('bos', self.bos_idx), ('eos', self.eos_idx)])
+    tok.add_special_tokens(list(HF_SPECIAL_TOKENS.values()) + ([mask_token] if mask_token else []))
+    tok.post_processor = processors.TemplateProcessing(single='<bos> $A <eos>', special_tokens=[('<bos>', self.bos_idx), ('<eos>', self.eos_idx)])
     reverse = [decoders.Replace(v, k) for k, v in self.replace_dict.items()] if isinstance(self, CharacterReplaceVocab) else []
     tok.decoder = decoders.Sequence(reverse + [decoders.Fuse()])
-    tok.enable_padding(pad_id=self.pad_idx, pad_token='pad')
-    if path is not None: Path(path).parent.mkdir(parents=True, exist_ok=True); tok.save(str(path))
+    tok.enable_padding(pad_id=self.pad_idx, pad_token='<pad>')
+    if path is not None: _save_hf(tok, Path(path), self.hf_special_tokens(mask_token))
     return tok
+
+# %% ../nbs/01a_smiles.ipynb #129f8b7f
+def _save_hf(tok, path:Path, special:dict):
+    "Write `tok` to the `.json` file `path`, or into the folder `path` with the special-token files `transformers` reads."
+    if path.suffix.lower() == '.json': path.parent.mkdir(parents=True, exist_ok=True); tok.save(str(path)); return
+    if path.exists() and not path.is_dir(): raise ValueError(f"{path} is a file: give a folder, or a path ending in .json")
+    path.mkdir(parents=True, exist_ok=True)
+    tok.save(str(path/'tokenizer.json'))
+    atomic_write(path/'special_tokens_map.json', json.dumps(special, indent=1))
+    atomic_write(path/'tokenizer_config.json', json.dumps({'tokenizer_class': 'PreTrainedTokenizerFast', **special}, indent=1))
 
 # %% ../nbs/01a_smiles.ipynb #bd201b1f
 def _hf_parts(
@@ -641,11 +684,19 @@ def _hf_parts(
         raise ValueError(f'{source}: "model" must be a WordLevel model with a "vocab" (a tokenizers file written by mrl)')
     vocab = model['vocab']
     if sorted(vocab.values()) != list(range(len(vocab))): raise ValueError(f'{source}: "model.vocab" ids must be 0, 1, …, {len(vocab) - 1} without gaps')
-    itos = _check_itos(sorted(vocab, key=vocab.get), source + ' "model.vocab"')
+    names = {v: k for k, v in HF_SPECIAL_TOKENS.items()} # '<bos>' -> 'bos' (files of earlier versions name them 'bos', …)
+    itos = _check_itos([names.get(t, t) for t in sorted(vocab, key=vocab.get)], source + ' "model.vocab"')
     pre = d.get('pre_tokenizer') or {}
     pattern = (pre.get('pattern') or {}).get('Regex') if isinstance(pre, dict) else None
     if pre.get('type') != 'Split' or not isinstance(pattern, str) or not pattern.endswith('|' + _ANY_CHAR):
         raise ValueError(f'{source}: "pre_tokenizer" is not the Split that mrl writes')
+    post = d.get('post_processor')
+    single = post.get('single') if isinstance(post, dict) and post.get('type') == 'TemplateProcessing' else None
+    pieces = [next(iter(s.values()), {}).get('id') if isinstance(s, dict) else None for s in single] if isinstance(single, list) else None
+    specials = {k: (v or {}).get('ids') for k, v in post.get('special_tokens', {}).items()} if isinstance(post, dict) and isinstance(post.get('special_tokens'), dict) else {}
+    if pieces not in (['<bos>', 'A', '<eos>'], ['bos', 'A', 'eos']) or specials.get(pieces[0]) != [0] or specials.get(pieces[2]) != [1]:
+        raise ValueError(f'{source}: "post_processor" is not the "<bos> $A <eos>" template that mrl writes (without it a tokenizer '
+                         f'adds no bos and eos, and its ids are not those of the mrl vocabulary)')
     norm, replace = d.get('normalizer'), None
     if norm is not None:
         steps = norm.get('normalizers') if isinstance(norm, dict) and norm.get('type') == 'Sequence' else None
@@ -656,12 +707,14 @@ def _hf_parts(
 
 # %% ../nbs/01a_smiles.ipynb #813233bc
 def vocab_from_hf_tokenizer(
-    source, # a tokenizers JSON file written by `to_hf_tokenizer`, or a `tokenizers.Tokenizer`
+    source, # a tokenizers JSON file or folder written by `to_hf_tokenizer`, or a `tokenizers.Tokenizer`
     trusted:bool=False, # the file comes from someone you trust: allow any tokenizer pattern
 ) -> Vocab:
     "The `CharacterVocab`, `CharacterReplaceVocab` or `RegexVocab` a Hugging Face tokenizers file describes."
     if hasattr(source, 'to_str'): d, where = json.loads(source.to_str()), '<tokenizer>'
-    else: d, where = read_json(source, 'tokenizers file'), str(source)
+    else:
+        if isinstance(source, (str, Path)) and Path(source).is_dir(): source = Path(source)/'tokenizer.json'
+        d, where = read_json(source, 'tokenizers file'), str(source)
     itos, pattern, replace = _hf_parts(d, where)
     try:
         if pattern == 'unk': return CharacterVocab(itos) if replace is None else CharacterReplaceVocab(itos, replace)
@@ -682,7 +735,7 @@ def lm_collate(
     batch:Sequence[torch.Tensor], # 1-d LongTensors of ids (with `bos`/`eos`), or `(ids, target ids or None)` pairs
     pad_idx:int, # padding id
     batch_first:bool=True, # `(bs, sl)` instead of `(sl, bs)`
-    device=None, # where to put the batch; `None`: `default_device()`
+    device:str|torch.device|None=None, # where to put the batch; `None`: `default_device()`
 ) -> list[torch.Tensor]:
     "Language-model batch `[x, y]`: the padded ids, and the same (or the paired targets) shifted by one token."
     xs, ys = _sequences(batch)
@@ -696,7 +749,7 @@ def sequence_prediction_collate(
     batch:Sequence[tuple], # `(ids, y)` pairs
     pad_idx:int, # padding id
     batch_first:bool=True, # `(bs, sl)` instead of `(sl, bs)`
-    device=None, # where to put the batch; `None`: `default_device()`
+    device:str|torch.device|None=None, # where to put the batch; `None`: `default_device()`
 ) -> list[torch.Tensor]:
     "`[padded ids, y]` for predicting a value from a sequence."
     t = batch_sequences([o[0] for o in batch], pad_idx)
@@ -706,7 +759,7 @@ def sequence_prediction_collate(
 # %% ../nbs/01a_smiles.ipynb #26691fc7
 def vector_collate(
     batch:Sequence[torch.Tensor], # vectors of one size
-    device=None, # where to put the batch; `None`: `default_device()`
+    device:str|torch.device|None=None, # where to put the batch; `None`: `default_device()`
 ) -> torch.Tensor:
     "The vectors stacked into a `(bs, d)` tensor."
     return to_device(stack_items(batch, 'vectors'), device)
@@ -716,7 +769,7 @@ def vector_reconstruction_collate(
     batch:Sequence[tuple], # `(vector, ids)` pairs
     pad_idx:int, # padding id
     batch_first:bool=True, # `(bs, sl)` instead of `(sl, bs)`
-    device=None, # where to put the batch; `None`: `default_device()`
+    device:str|torch.device|None=None, # where to put the batch; `None`: `default_device()`
 ) -> list:
     "`[[x, vectors], y]` for generating a sequence from a vector: language-model `x`, `y` plus the stacked vectors."
     fps = stack_items([o[0] for o in batch], 'vectors')
@@ -724,27 +777,31 @@ def vector_reconstruction_collate(
     x, y = (t[:, :-1], t[:, 1:]) if batch_first else (t.T[:-1], t.T[1:])
     return to_device([[x, fps], y], device)
 
-# %% ../nbs/01a_smiles.ipynb #0542ff99
-vec_to_text_collate = vector_reconstruction_collate # MRL's later name
-
 # %% ../nbs/01a_smiles.ipynb #ae7de368
 def vector_prediction_collate(
     batch:Sequence[tuple], # `(vector, y)` pairs
-    device=None, # where to put the batch; `None`: `default_device()`
+    device:str|torch.device|None=None, # where to put the batch; `None`: `default_device()`
 ) -> list[torch.Tensor]:
     "`[vectors, y]` for predicting a value from a vector."
     return to_device([stack_items([o[0] for o in batch], 'vectors'), stack_items([o[1] for o in batch], 'y values').squeeze(-1)], device)
 
 # %% ../nbs/01a_smiles.ipynb #86fed7f2
+def _csv_records(
+    text:str, # the text of a CSV file
+) -> np.ndarray:
+    "`(line, fields)` of every record of `text`, the header first: the line (1-based) it starts on and its number of fields."
+    reader, out, line = csv.reader(io.StringIO(text, newline='')), [], 0
+    for row in reader:
+        if row: out.append((line + 1, len(row))) # (blank lines are skipped, as pandas does)
+        line = reader.line_num
+    return np.array(out, np.int64).reshape(-1, 2)
+
+# %% ../nbs/01a_smiles.ipynb #2e5f8957
 def _record_lines(
     text:str, # the text of a CSV file
 ) -> np.ndarray:
     "The line on which each data record of `text` starts (1-based; the header is line 1 or later), as pandas reads them."
-    reader, starts, line = csv.reader(io.StringIO(text, newline='')), [], 0
-    for row in reader:
-        if row: starts.append(line + 1) # (blank lines are skipped, as pandas does)
-        line = reader.line_num
-    return np.array(starts[1:], np.int64)
+    return _csv_records(text)[1:, 0]
 
 # %% ../nbs/01a_smiles.ipynb #f51de6cb
 def _at_lines(
@@ -772,6 +829,23 @@ def _y_values(df, cols:list, text:str, path:Path) -> np.ndarray:
         y[:, k] = vals
     return y
 
+# %% ../nbs/01a_smiles.ipynb #8256db76
+def _read_csv(
+    text:str, # the file's text
+    path:Path, # the file, for error messages
+):
+    "The records of `text` as a DataFrame of strings; a row with more fields than the header is an error with its lines."
+    import pandas as pd
+    with warnings.catch_warnings(): # pandas takes a first row with one field too many as an index column (shifting every
+        warnings.simplefilter('error', pd.errors.ParserWarning) # value), or drops the field with a warning (index_col=False)
+        try: return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, index_col=False)
+        except (pd.errors.ParserError, pd.errors.ParserWarning) as e: problem = str(e).strip()
+    rec = _csv_records(text)
+    long = np.flatnonzero(rec[1:, 1] > rec[0, 1]) if len(rec) else []
+    if len(long): problem = (f"{_at_lines(text, long)}: more fields than the header's {rec[0, 1]} ({rec[1 + long[0], 1]} on line "
+                             f"{rec[1 + long[0], 0]}); quote a value that holds a comma")
+    raise ValueError(f"{path}: not a well-formed CSV file: {problem}")
+
 # %% ../nbs/01a_smiles.ipynb #a73a8054
 def read_smiles_csv(
     path:str|Path, # CSV file (gzipped or not)
@@ -779,13 +853,11 @@ def read_smiles_csv(
     y_cols:str|Sequence[str]|None=None, # column(s) of values to predict, if any
 ) -> tuple[list[str], np.ndarray|None]:
     "SMILES (and `y` values) of a CSV file, with errors naming the file, the column and the lines of any problem."
-    import pandas as pd
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"No such SMILES file: {path}")
     if not path.is_file(): raise ValueError(f"{path} is a directory, not a SMILES file")
     text = read_text(path, 'SMILES file', hint='; save the file as UTF-8')
-    try: df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
-    except pd.errors.ParserError as e: raise ValueError(f"{path}: not a well-formed CSV file: {str(e).strip()}") from None
+    df = _read_csv(text, path)
     cols = [smiles_col] + ([y_cols] if isinstance(y_cols, str) else list(y_cols or []))
     missing = [c for c in cols if c not in df.columns]
     if missing: raise KeyError(f"{path}: no column(s) {missing}; the file has columns {list(df.columns)}")
@@ -800,135 +872,138 @@ def _vocab_state(vocab:Vocab) -> tuple:
     "What changes when a vocabulary gains tokens (its `version` and size), to tell whether ids computed with it are stale."
     return getattr(vocab, 'version', 0), len(vocab.itos)
 
+# %% ../nbs/01a_smiles.ipynb #ad956ca5
+def _split_pairs(
+    items:Sequence, # texts, or `(source, target)` pairs (MRL's later datasets)
+) -> tuple[Sequence, list|None]:
+    "`(sources, targets)` of a list of `(source, target)` tuples, or `(items, None)` for texts (a stray item is named later)."
+    if isinstance(items, str) or not len(items) or not isinstance(items[0], tuple): return items, None
+    bad = next((i for i, o in enumerate(items) if not (isinstance(o, tuple) and len(o) == 2)), None)
+    if bad is not None: raise TypeError(f"item {bad} is {items[bad]!r}: a dataset of (source, target) pairs holds only pairs")
+    return [o[0] for o in items], [o[1] for o in items]
+
 # %% ../nbs/01a_smiles.ipynb #88539cbd
 class TextDataset(BaseDataset):
-    "SMILES (or other texts) for language modelling: items are LongTensors of ids (MRL's)."
+    "SMILES (or other texts) for language modelling: items are LongTensors of ids, or `(source ids, target ids)` for pairs (MRL's)."
     def __init__(self,
-                 smiles:Sequence[str], # the texts (`''` is an empty molecule, `bos eos`, as in MRL)
+                 smiles:Sequence[str|tuple], # the texts (`''` is an empty molecule, `bos eos`, as in MRL), or `(source, target)` pairs
                  vocab:Vocab, # tokenizes and numericalizes them
                  collate_function:Callable|None=None, # default: `lm_collate` with the vocabulary's `pad`
                  precompute:bool=True, # encode everything once now (re-encoded if the vocabulary grows)
-                 augment:bool=False, # SMILES enumeration: a random SMILES of the molecule at each draw (training only)
+                 augment:bool=False, # SMILES enumeration: a random SMILES of the molecule (the source) at each draw (training only)
                  seed:int|None=None, # seed of the enumeration (`None`: different every run)
+                 cache:bool=False, # keep each item once read, in `cache` (MRL's later option; not with `augment`)
                 ):
-        self.smiles = check_texts(smiles, getattr(vocab, 'text_name', 'text'), allow_empty=True)
+        if cache and augment: raise ValueError("cache=True would keep one enumeration of each molecule, augment=True draws a new one each time: choose one")
+        sources, targets = _split_pairs(smiles)
+        self.smiles = check_texts(sources, getattr(vocab, 'text_name', 'text'), allow_empty=True)
         self.vocab, self.precompute, self.augment, self.seed = vocab, precompute, augment, seed
         super().__init__(collate_function or partial(lm_collate, pad_idx=vocab.pad_idx))
+        self.targets = None if targets is None else TextDataset(targets, vocab, precompute=precompute) # targets of pairs
+        self.do_cache, self.cache, self._cache_state = cache, {}, _vocab_state(vocab) # MRL's names
         self.empty_idxs = [i for i, s in enumerate(self.smiles) if not s] # indices of empty SMILES (counted, kept)
         self.n_unaugmented = 0 # draws whose SMILES did not parse and was used as given
         self._flat = self._offsets = self._lens = None
         if precompute and len(self.smiles): self._encode_all()
 
     def __len__(self): return len(self.smiles)
-    def __getitem__(self, idx): return self._ids(idx)
+    def __getitem__(self, idx): return self._item(idx) if not self.do_cache else self._cached(idx)
+    def _item(self, idx): return self._ids(idx) if self.targets is None else (self._ids(idx), self.targets._ids(idx))
+    def __repr__(self):
+        return (f"{type(self).__name__}({len(self):,} {getattr(self.vocab, 'text_name', 'text')}{' pairs' if self.targets is not None else ''}, "
+                f"{type(self.vocab).__name__} of {len(self.vocab)} tokens{', augmented' if self.augment else ''}"
+                f"{f', {len(self.empty_idxs)} empty' if self.empty_idxs else ''})")
+    @property
+    def sequences(self) -> list: return self.smiles if self.targets is None else list(zip(self.smiles, self.targets.smiles)) # MRL's name
 
-# %% ../nbs/01a_smiles.ipynb #8fff75df
-@patch
-def __repr__(self:TextDataset):
-    return (f"{type(self).__name__}({len(self):,} {getattr(self.vocab, 'text_name', 'text')}, {type(self.vocab).__name__} of {len(self.vocab)} tokens"
-            f"{', augmented' if self.augment else ''}{f', {len(self.empty_idxs)} empty' if self.empty_idxs else ''})")
+    def _cached(self, idx):
+        "MRL's `cache=True`: the item, made once and kept (the cache is emptied when the vocabulary gains tokens)."
+        if self._cache_state != _vocab_state(self.vocab): self.cache, self._cache_state = {}, _vocab_state(self.vocab)
+        if idx not in self.cache: self.cache[idx] = self._item(idx)
+        return self.cache[idx]
 
-# %% ../nbs/01a_smiles.ipynb #502da8ea
-@patch
-def __getitems__(self:TextDataset, idxs):
-    "A batch of items at once (what `DataLoader` asks for): one gather into a `PackedSequences` (item by item for subclasses that override `__getitem__`, and when augmenting)."
-    if self._flat is None or self.augment or type(self).__getitem__ is not TextDataset.__getitem__: return [self[i] for i in idxs]
-    self._fresh()
-    idxs = np.asarray(idxs, np.int64)
-    o, l = self._offsets[idxs], self._lens[idxs]
-    pos = np.repeat(o - (np.cumsum(l) - l), l) + np.arange(int(l.sum()))
-    return PackedSequences(torch.from_numpy(self._flat[pos].astype(np.int64)), torch.from_numpy(l.astype(np.int64)))
+    def __getitems__(self, idxs):
+        "A batch of items at once (what `DataLoader` asks for): one gather into a `PackedSequences` (item by item for pairs, caches, subclasses that override `__getitem__`, and when augmenting)."
+        if (self._flat is None or self.augment or self.targets is not None or self.do_cache
+            or type(self).__getitem__ is not TextDataset.__getitem__): return [self[i] for i in idxs]
+        self._fresh()
+        idxs = np.asarray(idxs, np.int64)
+        o, l = self._offsets[idxs], self._lens[idxs]
+        pos = np.repeat(o - (np.cumsum(l) - l), l) + np.arange(int(l.sum()))
+        return PackedSequences(torch.from_numpy(self._flat[pos].astype(np.int64)), torch.from_numpy(l.astype(np.int64)))
 
-# %% ../nbs/01a_smiles.ipynb #27cc3851
-@patch
-def _encode_all(self:TextDataset):
-    "Encode every text once (fast batch encoding) into one flat array of ids, noting the vocabulary's state."
-    ids, lens = self.vocab.encode_batch(self.smiles, as_tensor=False)
-    small = np.uint8 if len(self.vocab) <= 256 else np.int16 if len(self.vocab) <= 2**15 else np.int32
-    self._lens, self._state = lens, _vocab_state(self.vocab)
-    self._flat = ids.astype(small)[np.arange(ids.shape[1]) < lens[:, None]] # compact: ids stored once, unpadded
-    self._offsets = np.cumsum(lens) - lens
+    def _encode_all(self):
+        "Encode every text once (fast batch encoding) into one flat array of ids, noting the vocabulary's state."
+        ids, lens = self.vocab.encode_batch(self.smiles, as_tensor=False)
+        small = np.uint8 if len(self.vocab) <= 256 else np.int16 if len(self.vocab) <= 2**15 else np.int32
+        self._lens, self._state = lens, _vocab_state(self.vocab)
+        self._flat = ids.astype(small)[np.arange(ids.shape[1]) < lens[:, None]] # compact: ids stored once, unpadded
+        self._offsets = np.cumsum(lens) - lens
 
-# %% ../nbs/01a_smiles.ipynb #29202ab0
-@patch
-def _fresh(self:TextDataset):
-    "Re-encode the stored ids if the vocabulary has gained tokens since they were computed."
-    if self._flat is not None and self._state != _vocab_state(self.vocab): self._encode_all()
+    def _fresh(self):
+        "Re-encode the stored ids if the vocabulary has gained tokens since they were computed."
+        if self._flat is not None and self._state != _vocab_state(self.vocab): self._encode_all()
 
-# %% ../nbs/01a_smiles.ipynb #94cec385
-@patch
-def _draw_seed(self:TextDataset) -> int|None:
-    "Seed of the next enumeration draw: a stream from `seed`, one per process and DataLoader worker (`None` without a seed)."
-    if self.seed is None: return None
-    info = torch.utils.data.get_worker_info()
-    owner = (os.getpid(), None if info is None else info.seed)
-    if getattr(self, '_rng_owner', None) != owner:
-        self._rng, self._rng_owner = np.random.default_rng([self.seed] + ([] if info is None else [info.seed])), owner
-    return int(self._rng.integers(2**31 - 1))
+    def _draw_seed(self) -> int|None:
+        "Seed of the next enumeration draw: a stream from `seed`, one per process and DataLoader worker (`None` without a seed)."
+        if self.seed is None: return None
+        info = torch.utils.data.get_worker_info()
+        owner = (os.getpid(), None if info is None else info.seed)
+        if getattr(self, '_rng_owner', None) != owner:
+            self._rng, self._rng_owner = np.random.default_rng([self.seed] + ([] if info is None else [info.seed])), owner
+        return int(self._rng.integers(2**31 - 1))
 
-# %% ../nbs/01a_smiles.ipynb #616c99bd
-@patch
-def _augmented(self:TextDataset, idx:int) -> torch.Tensor:
-    "Ids of a random SMILES of molecule `idx` (of the SMILES as given, counted and reported once, when it does not parse)."
-    from mrl.chem import random_smiles
-    s = self.smiles[idx]
-    r = random_smiles(s, self._draw_seed()) if s else s
-    if r is None:
-        self.n_unaugmented += 1
-        if self.n_unaugmented == 1: warnings.warn(f"SMILES {idx} {s!r} does not parse: it is used as given, not augmented (counted in n_unaugmented)")
-        r = s
-    return torch.tensor(self.vocab.encode(r), dtype=torch.long)
+    def _augmented(self, idx:int) -> torch.Tensor:
+        "Ids of a random SMILES of molecule `idx` (of the SMILES as given, counted and reported once, when it does not parse)."
+        from mrl.chem import random_smiles
+        s = self.smiles[idx]
+        r = random_smiles(s, self._draw_seed()) if s else s
+        if r is None:
+            self.n_unaugmented += 1
+            if self.n_unaugmented == 1: warnings.warn(f"SMILES {idx} {s[:60]!r}{' …' if len(s) > 60 else ''} does not parse (or has over "
+                                                      f"mrl.chem.MAX_ATOMS atoms): it is used as given, not augmented (counted in n_unaugmented)")
+            r = s
+        return torch.tensor(self.vocab.encode(r), dtype=torch.long)
 
-# %% ../nbs/01a_smiles.ipynb #62fb1f2e
-@patch
-def _ids(self:TextDataset, idx:int) -> torch.Tensor:
-    "The ids of item `idx`: stored, encoded now, or of a random SMILES when augmenting."
-    if self.augment: return self._augmented(idx)
-    self._fresh()
-    if self._flat is None: return torch.tensor(self.vocab.encode(self.smiles[idx]), dtype=torch.long)
-    o = self._offsets[idx]
-    return torch.from_numpy(self._flat[o:o + self._lens[idx]].astype(np.int64))
+    def _ids(self, idx:int) -> torch.Tensor:
+        "The ids of item `idx`: stored, encoded now, or of a random SMILES when augmenting."
+        if self.augment: return self._augmented(idx)
+        self._fresh()
+        if self._flat is None: return torch.tensor(self.vocab.encode(self.smiles[idx]), dtype=torch.long)
+        o = self._offsets[idx]
+        return torch.from_numpy(self._flat[o:o + self._lens[idx]].astype(np.int64))
 
-# %% ../nbs/01a_smiles.ipynb #c3c7bb29
-@patch
-def lengths(self:TextDataset) -> np.ndarray:
-    "Number of ids of every item (with `bos` and `eos`), for bucketing."
-    self._fresh()
-    return self._lens if self._lens is not None else np.array([len(s) + 2 for s in self.smiles])
+    def lengths(self) -> np.ndarray:
+        "Number of ids of every item (with `bos` and `eos`; for pairs, the longer of the two), for bucketing."
+        self._fresh()
+        lens = self._lens if self._lens is not None else np.array([len(s) + 2 for s in self.smiles])
+        return lens if self.targets is None else np.maximum(lens, self.targets.lengths())
 
-# %% ../nbs/01a_smiles.ipynb #2aee3c4b
-@patch
-def new(self:TextDataset,
-        smiles:Sequence[str], # the new texts, e.g. generated samples
-       ) -> TextDataset:
-    "A dataset of the same kind and vocabulary over `smiles`, not augmented (it batches generated samples as they are)."
-    return self.__class__(smiles, self.vocab, self.collate_function, self.precompute)
+    def new(self,
+            smiles:Sequence[str|tuple], # the new texts (or pairs), e.g. generated samples
+           ) -> TextDataset:
+        "A dataset of the same kind and vocabulary over `smiles`, not augmented (it batches generated samples as they are)."
+        return self.__class__(smiles, self.vocab, self.collate_function, self.precompute, **({'cache': True} if self.do_cache else {}))
 
-# %% ../nbs/01a_smiles.ipynb #042ef822
-@patch
-def _subset(self:TextDataset, idxs) -> TextDataset:
-    "The same dataset restricted to the items at `idxs` (sharing the stored ids)."
-    self._fresh()
-    ds = self.__class__.__new__(self.__class__)
-    ds.__dict__.update(self.__dict__)
-    ds.smiles = [self.smiles[i] for i in idxs]
-    ds.empty_idxs = [j for j, s in enumerate(ds.smiles) if not s]
-    if self._flat is not None: ds._offsets, ds._lens = self._offsets[np.asarray(idxs, np.int64)], self._lens[np.asarray(idxs, np.int64)]
-    return ds
+    def _subset(self, idxs) -> TextDataset:
+        "The same dataset restricted to the items at `idxs` (sharing the stored ids)."
+        self._fresh()
+        ds = self.__class__.__new__(self.__class__)
+        ds.__dict__.update(self.__dict__)
+        ds.smiles, ds.cache = [self.smiles[i] for i in idxs], {}
+        if self.targets is not None: ds.targets = self.targets._subset(idxs)
+        ds.empty_idxs = [j for j, s in enumerate(ds.smiles) if not s]
+        if self._flat is not None: ds._offsets, ds._lens = self._offsets[np.asarray(idxs, np.int64)], self._lens[np.asarray(idxs, np.int64)]
+        return ds
 
-# %% ../nbs/01a_smiles.ipynb #06070c12
-@patch
-def split_on_idxs(self:TextDataset,
-                  train_idxs:Sequence[int], # items of the training dataset
-                  valid_idxs:Sequence[int], # items of the validation dataset
-                 ):
-    "`(train, valid)` datasets holding the items at `train_idxs` and `valid_idxs`; the validation one is never augmented."
-    train, valid = self._subset(train_idxs), self._subset(valid_idxs)
-    valid.augment = False
-    return train, valid
-
-# %% ../nbs/01a_smiles.ipynb #1ecd8b4c
-Text_Dataset = TextDataset # MRL's later name
+    def split_on_idxs(self,
+                      train_idxs:Sequence[int], # items of the training dataset
+                      valid_idxs:Sequence[int], # items of the validation dataset
+                     ):
+        "`(train, valid)` datasets holding the items at `train_idxs` and `valid_idxs`; the validation one is never augmented."
+        train, valid = self._subset(train_idxs), self._subset(valid_idxs)
+        valid.augment = False
+        return train, valid
 
 # %% ../nbs/01a_smiles.ipynb #bd3ec874
 def _y_tensor(
@@ -961,32 +1036,27 @@ class TextPredictionDataset(TextDataset):
                  precompute:bool=True, # encode everything once now
                  augment:bool=False, # SMILES enumeration (training only)
                  seed:int|None=None, # seed of the enumeration
+                 cache:bool=False, # keep each item once read (MRL's later option)
                 ):
         y = _y_tensor(y_vals, len(smiles))
-        super().__init__(smiles, vocab, collate_function or partial(sequence_prediction_collate, pad_idx=vocab.pad_idx), precompute, augment, seed)
+        if _split_pairs(smiles)[1] is not None: raise TypeError("TextPredictionDataset reads texts with their values; (source, target) pairs go to TextDataset")
+        super().__init__(smiles, vocab, collate_function or partial(sequence_prediction_collate, pad_idx=vocab.pad_idx), precompute, augment, seed, cache)
         self.y_vals = y
     __getitems__ = None # items are pairs: the DataLoader reads them one by one
-    def __getitem__(self, idx): return self._ids(idx), self.y_vals[idx].reshape(-1)
+    def _item(self, idx): return self._ids(idx), self.y_vals[idx].reshape(-1)
 
-# %% ../nbs/01a_smiles.ipynb #079dfcd4
-@patch
-def new(self:TextPredictionDataset,
-        smiles:Sequence[str], # the new texts
-        y_vals:Sequence, # their values
-       ) -> TextPredictionDataset:
-    "A dataset of the same kind and vocabulary over new pairs (not augmented)."
-    return self.__class__(smiles, y_vals, self.vocab, self.collate_function, self.precompute)
+    def new(self,
+            smiles:Sequence[str], # the new texts
+            y_vals:Sequence, # their values
+           ) -> TextPredictionDataset:
+        "A dataset of the same kind and vocabulary over new pairs (not augmented)."
+        return self.__class__(smiles, y_vals, self.vocab, self.collate_function, self.precompute, cache=self.do_cache)
 
-# %% ../nbs/01a_smiles.ipynb #ac07f8c2
-@patch
-def _subset(self:TextPredictionDataset, idxs) -> TextPredictionDataset:
-    "The same dataset restricted to the items at `idxs`."
-    ds = TextDataset._subset(self, idxs)
-    ds.y_vals = self.y_vals[torch.as_tensor(np.asarray(idxs, np.int64))]
-    return ds
-
-# %% ../nbs/01a_smiles.ipynb #85c62204
-Text_Prediction_Dataset = TextPredictionDataset # MRL's later name
+    def _subset(self, idxs) -> TextPredictionDataset:
+        "The same dataset restricted to the items at `idxs`."
+        ds = TextDataset._subset(self, idxs)
+        ds.y_vals = self.y_vals[torch.as_tensor(np.asarray(idxs, np.int64))]
+        return ds
 
 # %% ../nbs/01a_smiles.ipynb #c12fe5fb
 class Vector_Dataset(BaseDataset):
@@ -1010,67 +1080,57 @@ class Vector_Dataset(BaseDataset):
     def __len__(self): return len(self.smiles)
     def __getitem__(self, idx): return self._vector(idx)
 
-# %% ../nbs/01a_smiles.ipynb #f22b6f64
-@patch
-def _keep(self:Vector_Dataset, idxs):
-    "Keep only the items at `idxs` (after failures); subclasses also subset their own fields."
-    self.smiles = [self.smiles[i] for i in idxs]
+    def _keep(self, idxs):
+        "Keep only the items at `idxs` (after failures); subclasses also subset their own fields."
+        self.smiles = [self.smiles[i] for i in idxs]
 
-# %% ../nbs/01a_smiles.ipynb #b5fb2355
-@patch
-def _precompute(self:Vector_Dataset, progress:bool):
-    "Compute every vector once; remove and report (or raise on) the molecules that fail."
-    if self.on_fail not in ('warn', 'raise'): raise ValueError(f"on_fail must be 'warn' or 'raise', got {self.on_fail!r}")
-    from mrl.chem import featurize_smiles # RDKit is loaded only when vectors are computed
-    X, failed = featurize_smiles(self.smiles, self.mol_function, self.n_workers, progress)
-    if failed:
-        self.failed_idxs, self.failed_smiles = failed, [self.smiles[i] for i in failed]
-        msg = f"{len(failed)} of {len(self.smiles)} molecules failed to featurize and were removed: indices {failed[:10]}, SMILES {self.failed_smiles[:5]}"
-        if self.on_fail == 'raise': raise ValueError(msg)
-        warnings.warn(msg)
-        failed_set = set(failed)
-        self._keep([i for i in range(len(self.smiles)) if i not in failed_set])
-    self.vectors = torch.from_numpy(X)
+    def _precompute(self, progress:bool):
+        "Compute every vector once; remove and report (or raise on) the molecules that fail."
+        if self.on_fail not in ('warn', 'raise'): raise ValueError(f"on_fail must be 'warn' or 'raise', got {self.on_fail!r}")
+        from mrl.chem import featurize_smiles # RDKit is loaded only when vectors are computed
+        X, failed = featurize_smiles(self.smiles, self.mol_function, self.n_workers, progress)
+        if failed:
+            self.failed_idxs, self.failed_smiles = failed, [self.smiles[i] for i in failed]
+            msg = f"{len(failed)} of {len(self.smiles)} molecules failed to featurize and were removed: indices {failed[:10]}, SMILES {self.failed_smiles[:5]}"
+            if self.on_fail == 'raise': raise ValueError(msg)
+            warnings.warn(msg)
+            failed_set = set(failed)
+            self._keep([i for i in range(len(self.smiles)) if i not in failed_set])
+        self.vectors = torch.from_numpy(X)
 
-# %% ../nbs/01a_smiles.ipynb #79b756e0
-@patch
-def _vector(self:Vector_Dataset, idx:int) -> torch.Tensor:
-    "The vector of item `idx`: precomputed, cached, or computed now (an error names a molecule that fails)."
-    if self.vectors is not None: return self.vectors[idx]
-    if self.do_cache and idx in self.cache: return self.cache[idx]
-    if isinstance(self.mol_function, str):
-        from mrl.chem import fingerprint
-        f = partial(fingerprint, kind=self.mol_function)
-    else: f = self.mol_function
-    try: v = torch.as_tensor(np.asarray(f(self.smiles[idx]), np.float32))
-    except Exception as e: raise ValueError(f"Could not featurize SMILES {idx} {self.smiles[idx]!r}: {e}") from None
-    if self.do_cache: self.cache[idx] = v
-    return v
+    def _vector(self, idx:int) -> torch.Tensor:
+        "The vector of item `idx`: precomputed, cached, or computed now (an error names a molecule that fails)."
+        if self.vectors is not None: return self.vectors[idx]
+        if self.do_cache and idx in self.cache: return self.cache[idx]
+        if isinstance(self.mol_function, str):
+            from mrl.chem import fingerprint
+            f = partial(fingerprint, kind=self.mol_function)
+        else: f = self.mol_function
+        try: v = torch.as_tensor(np.asarray(f(self.smiles[idx]), np.float32))
+        except Exception as e: raise ValueError(f"Could not featurize SMILES {idx} {self.smiles[idx]!r}: {e}") from None
+        if self.do_cache: self.cache[idx] = v
+        return v
 
-# %% ../nbs/01a_smiles.ipynb #6c2f2b26
-@patch
-def new(self:Vector_Dataset,
-        smiles:Sequence[str], # the new molecules
-       ) -> Vector_Dataset:
-    "A dataset of the same kind and settings over `smiles`."
-    return self.__class__(smiles, self.mol_function, self.collate_function, self.precompute, self.n_workers, self.on_fail, cache=self.do_cache)
+    def new(self,
+            smiles:Sequence[str], # the new molecules
+           ) -> Vector_Dataset:
+        "A dataset of the same kind and settings over `smiles`."
+        return self.__class__(smiles, self.mol_function, self.collate_function, self.precompute, self.n_workers, self.on_fail, cache=self.do_cache)
 
-# %% ../nbs/01a_smiles.ipynb #852079f7
-@patch
-def _subset(self:Vector_Dataset, idxs) -> Vector_Dataset:
-    "The same dataset restricted to the items at `idxs`."
-    ds = self.__class__.__new__(self.__class__)
-    ds.__dict__.update(self.__dict__)
-    ds.smiles = [self.smiles[i] for i in idxs]
-    if self.vectors is not None: ds.vectors = self.vectors[torch.as_tensor(np.asarray(idxs, np.int64))]
-    ds.failed_idxs, ds.failed_smiles, ds.cache = [], [], {}
-    return ds
+    def _subset(self, idxs) -> Vector_Dataset:
+        "The same dataset restricted to the items at `idxs`."
+        ds = self.__class__.__new__(self.__class__)
+        ds.__dict__.update(self.__dict__)
+        ds.smiles = [self.smiles[i] for i in idxs]
+        if self.vectors is not None: ds.vectors = self.vectors[torch.as_tensor(np.asarray(idxs, np.int64))]
+        ds.failed_idxs, ds.failed_smiles, ds.cache = [], [], {}
+        return ds
 
 # %% ../nbs/01a_smiles.ipynb #d6d1df7f
 class Vec_Recon_Dataset(Vector_Dataset):
     "Vectors paired with the molecule's ids, for generating SMILES from vectors: items are `(vector, ids)` (MRL's)."
     def __init__(self,
-                 smiles:Sequence[str], # molecules
+                 smiles:Sequence[str|tuple], # molecules, or `(source, target)` pairs: the vector of the source, the ids of the target
                  vocab:Vocab, # tokenizes and numericalizes them
                  mol_function:str|Callable='ECFP6', # a fingerprint kind or a SMILES → vector function
                  collate_function:Callable|None=None, # default: `vector_reconstruction_collate`
@@ -1080,36 +1140,31 @@ class Vec_Recon_Dataset(Vector_Dataset):
                  progress:bool=False, # progress bar while precomputing
                  cache:bool=False, # keep each vector once computed
                 ):
+        sources, self._targets = _split_pairs(smiles)
         self.vocab = vocab
-        super().__init__(smiles, mol_function, collate_function or partial(vector_reconstruction_collate, pad_idx=vocab.pad_idx),
+        super().__init__(sources, mol_function, collate_function or partial(vector_reconstruction_collate, pad_idx=vocab.pad_idx),
                          precompute, n_workers, on_fail, progress, cache)
-        self.texts = TextDataset(self.smiles, vocab, precompute=precompute)
+        self.texts = TextDataset(self.smiles if self._targets is None else self._targets, vocab, precompute=precompute)
     def __getitem__(self, idx): return self._vector(idx), self.texts[idx]
+    def lengths(self) -> np.ndarray: return self.texts.lengths() # of every item's ids, for bucketing
 
-# %% ../nbs/01a_smiles.ipynb #2d1b9683
-@patch
-def lengths(self:Vec_Recon_Dataset) -> np.ndarray:
-    "Number of ids of every item's SMILES, for bucketing."
-    return self.texts.lengths()
+    def _keep(self, idxs):
+        "Keep only the molecules (and targets) at `idxs` (after failures)."
+        Vector_Dataset._keep(self, idxs)
+        if self._targets is not None: self._targets = [self._targets[i] for i in idxs]
 
-# %% ../nbs/01a_smiles.ipynb #c88577ed
-@patch
-def new(self:Vec_Recon_Dataset,
-        smiles:Sequence[str], # the new molecules
-       ) -> Vec_Recon_Dataset:
-    "A dataset of the same kind and settings over `smiles`."
-    return self.__class__(smiles, self.vocab, self.mol_function, self.collate_function, self.precompute, self.n_workers, self.on_fail, cache=self.do_cache)
+    def new(self,
+            smiles:Sequence[str], # the new molecules
+           ) -> Vec_Recon_Dataset:
+        "A dataset of the same kind and settings over `smiles`."
+        return self.__class__(smiles, self.vocab, self.mol_function, self.collate_function, self.precompute, self.n_workers, self.on_fail, cache=self.do_cache)
 
-# %% ../nbs/01a_smiles.ipynb #881f9412
-@patch
-def _subset(self:Vec_Recon_Dataset, idxs) -> Vec_Recon_Dataset:
-    "The same dataset restricted to the items at `idxs`."
-    ds = Vector_Dataset._subset(self, idxs)
-    ds.texts = self.texts._subset(idxs)
-    return ds
-
-# %% ../nbs/01a_smiles.ipynb #530abb60
-Vec_To_Text_Dataset = Vec_Recon_Dataset # MRL's later name
+    def _subset(self, idxs) -> Vec_Recon_Dataset:
+        "The same dataset restricted to the items at `idxs`."
+        ds = Vector_Dataset._subset(self, idxs)
+        ds.texts = self.texts._subset(idxs)
+        if self._targets is not None: ds._targets = [self._targets[i] for i in idxs]
+        return ds
 
 # %% ../nbs/01a_smiles.ipynb #2216fb2a
 class Vec_Prediction_Dataset(Vector_Dataset):
@@ -1129,29 +1184,23 @@ class Vec_Prediction_Dataset(Vector_Dataset):
         super().__init__(smiles, mol_function, collate_function or vector_prediction_collate, precompute, n_workers, on_fail, progress, cache)
     def __getitem__(self, idx): return self._vector(idx), self.y_vals[idx].reshape(-1)
 
-# %% ../nbs/01a_smiles.ipynb #0e06229f
-@patch
-def _keep(self:Vec_Prediction_Dataset, idxs):
-    "Keep only the molecules and values at `idxs` (after failures)."
-    Vector_Dataset._keep(self, idxs)
-    self.y_vals = self.y_vals[torch.as_tensor(np.asarray(idxs, np.int64))]
+    def _keep(self, idxs):
+        "Keep only the molecules and values at `idxs` (after failures)."
+        Vector_Dataset._keep(self, idxs)
+        self.y_vals = self.y_vals[torch.as_tensor(np.asarray(idxs, np.int64))]
 
-# %% ../nbs/01a_smiles.ipynb #e098585d
-@patch
-def new(self:Vec_Prediction_Dataset,
-        smiles:Sequence[str], # the new molecules
-        y_vals:Sequence, # their values
-       ) -> Vec_Prediction_Dataset:
-    "A dataset of the same kind and settings over new pairs."
-    return self.__class__(smiles, y_vals, self.mol_function, self.collate_function, self.precompute, self.n_workers, self.on_fail, cache=self.do_cache)
+    def new(self,
+            smiles:Sequence[str], # the new molecules
+            y_vals:Sequence, # their values
+           ) -> Vec_Prediction_Dataset:
+        "A dataset of the same kind and settings over new pairs."
+        return self.__class__(smiles, y_vals, self.mol_function, self.collate_function, self.precompute, self.n_workers, self.on_fail, cache=self.do_cache)
 
-# %% ../nbs/01a_smiles.ipynb #facd168b
-@patch
-def _subset(self:Vec_Prediction_Dataset, idxs) -> Vec_Prediction_Dataset:
-    "The same dataset restricted to the items at `idxs`."
-    ds = Vector_Dataset._subset(self, idxs)
-    ds.y_vals = self.y_vals[torch.as_tensor(np.asarray(idxs, np.int64))]
-    return ds
+    def _subset(self, idxs) -> Vec_Prediction_Dataset:
+        "The same dataset restricted to the items at `idxs`."
+        ds = Vector_Dataset._subset(self, idxs)
+        ds.y_vals = self.y_vals[torch.as_tensor(np.asarray(idxs, np.int64))]
+        return ds
 
 # %% ../nbs/01a_smiles.ipynb #e8b77193
 def _split_datasets(ds, sp, with_test:bool) -> tuple:
@@ -1172,11 +1221,13 @@ def split_by_scaffold(self:(TextDataset, Vector_Dataset),
                       seed:int=0, # seed of the order in which scaffolds are placed
                       balanced:bool=True, # chemprop's balanced split (else DeepChem's, largest scaffolds first)
                       generic:bool=False, # group by generic scaffolds
+                      include_stereo:bool=False, # keep stereochemistry in the scaffolds (by default stereoisomers stay together)
                       n_workers:int=1, # worker processes computing the scaffolds
                      ) -> tuple:
     "`(train, valid[, test])` datasets that share no Bemis–Murcko scaffold; molecules that do not parse are left out and reported."
     from mrl.chem import split_by_scaffold
-    return _split_datasets(self, split_by_scaffold(self.smiles, percent_valid, percent_test, seed, balanced, generic, n_workers), percent_test > 0)
+    sp = split_by_scaffold(self.smiles, percent_valid, percent_test, seed, balanced, generic, include_stereo, n_workers)
+    return _split_datasets(self, sp, percent_test > 0)
 
 # %% ../nbs/01a_smiles.ipynb #a0b59e1b
 @patch
@@ -1189,3 +1240,9 @@ def split_by_molecule(self:(TextDataset, Vector_Dataset),
     "Random `(train, valid[, test])` datasets in which every copy of a molecule is in one part; molecules that do not parse are left out and reported."
     from mrl.chem import split_by_molecule
     return _split_datasets(self, split_by_molecule(self.smiles, percent_valid, percent_test, seed, n_workers), percent_test > 0)
+
+# %% ../nbs/01a_smiles.ipynb #05ff3789
+vec_to_text_collate = vector_reconstruction_collate # MRL's later names
+Text_Dataset = TextDataset
+Text_Prediction_Dataset = TextPredictionDataset
+Vec_To_Text_Dataset = Vec_Recon_Dataset
