@@ -22,17 +22,18 @@ from .core import default_device, to_device, resolve_num_workers, read_json, ato
 # %% auto #0
 __all__ = ['SPECIAL_TOKENS', 'VOCAB_FUNCTIONS', 'VOCAB_FORMAT', 'Vocab', 'register_function', 'pad_ids', 'check_texts',
            'PackedSequences', 'batch_sequences', 'stack_items', 'BucketBatchSampler', 'padding_fraction',
-           'DeviceDataLoader', 'BaseDataset', 'SMILES_CHAR_VOCAB', 'MAPPING_TOKENS', 'HALOGEN_REPLACE',
-           'MAPPING_REPLACE', 'SMILE_REGEX', 'REACTION_REGEX', 'MAPPING_REGEX', 'AA_MAPPING_REGEX', 'KNOWN_PATTERNS',
-           'AMINO_ACID_VOCAB', 'NUCLEIC_ACID_VOCAB', 'NUCLEIC_ACID_EXPANDED_VOCAB', 'NUCLEIC_ACID_DIMERS',
-           'NUCLEIC_ACID_TRIMERS', 'DNA_VOCAB', 'DNA_DIMERS', 'DNA_TRIMERS', 'SELFIES_VOCAB', 'SELFIES_EXPANDED_VOCAB',
-           'SELFIES_VOCAB_LEGACY', 'SELFIES_EXPANDED_VOCAB_LEGACY', 'vec_to_text_collate', 'Text_Dataset',
-           'Text_Prediction_Dataset', 'Vec_To_Text_Dataset', 'tokenize_by_character', 'tokenize_with_replacements',
-           'regex_tokenize', 'tokenize_by_kmer', 'smile_to_selfie', 'selfie_to_smile', 'split_selfie', 'CharacterVocab',
-           'FuncVocab', 'SelfiesVocab', 'CharacterReplaceVocab', 'RegexVocab', 'KmerVocab', 'test_reconstruction',
-           'pad_vocab', 'vocab_from_hf_tokenizer', 'lm_collate', 'sequence_prediction_collate', 'vector_collate',
-           'vector_reconstruction_collate', 'vector_prediction_collate', 'read_smiles_csv', 'TextDataset',
-           'TextPredictionDataset', 'Vector_Dataset', 'Vec_Recon_Dataset', 'Vec_Prediction_Dataset']
+           'DeviceDataLoader', 'BaseDataset', 'SMILES_CHAR_VOCAB', 'HF_SPECIAL_TOKENS', 'MAPPING_TOKENS',
+           'HALOGEN_REPLACE', 'MAPPING_REPLACE', 'SMILE_REGEX', 'REACTION_REGEX', 'MAPPING_REGEX', 'AA_MAPPING_REGEX',
+           'KNOWN_PATTERNS', 'AMINO_ACID_VOCAB', 'NUCLEIC_ACID_VOCAB', 'NUCLEIC_ACID_EXPANDED_VOCAB',
+           'NUCLEIC_ACID_DIMERS', 'NUCLEIC_ACID_TRIMERS', 'DNA_VOCAB', 'DNA_DIMERS', 'DNA_TRIMERS', 'SELFIES_VOCAB',
+           'SELFIES_EXPANDED_VOCAB', 'SELFIES_VOCAB_LEGACY', 'SELFIES_EXPANDED_VOCAB_LEGACY', 'vec_to_text_collate',
+           'Text_Dataset', 'Text_Prediction_Dataset', 'Vec_To_Text_Dataset', 'tokenize_by_character',
+           'tokenize_with_replacements', 'regex_tokenize', 'tokenize_by_kmer', 'smile_to_selfie', 'selfie_to_smile',
+           'split_selfie', 'CharacterVocab', 'FuncVocab', 'SelfiesVocab', 'CharacterReplaceVocab', 'RegexVocab',
+           'KmerVocab', 'test_reconstruction', 'pad_vocab', 'vocab_from_hf_tokenizer', 'lm_collate',
+           'sequence_prediction_collate', 'vector_collate', 'vector_reconstruction_collate',
+           'vector_prediction_collate', 'read_smiles_csv', 'TextDataset', 'TextPredictionDataset', 'Vector_Dataset',
+           'Vec_Recon_Dataset', 'Vec_Prediction_Dataset']
 
 # %% ../nbs/01_dataloaders.ipynb #a222f171
 SPECIAL_TOKENS = ['bos', 'eos', 'pad', 'unk'] # first in every vocabulary, in this order (MRL's)
@@ -731,7 +732,7 @@ def dataloader(self:BaseDataset,
 
 # %% ../nbs/01_dataloaders.ipynb #1b8c6cc2
 _all_ = _FROM_SMILES = [ # MRL's names defined in `mrl.smiles`: in `__all__` (nbdev's `_all_`), imported on first use
-    'SMILES_CHAR_VOCAB', 'MAPPING_TOKENS', 'HALOGEN_REPLACE', 'MAPPING_REPLACE', 'SMILE_REGEX', 'REACTION_REGEX',
+    'SMILES_CHAR_VOCAB', 'HF_SPECIAL_TOKENS', 'MAPPING_TOKENS', 'HALOGEN_REPLACE', 'MAPPING_REPLACE', 'SMILE_REGEX', 'REACTION_REGEX',
     'MAPPING_REGEX', 'AA_MAPPING_REGEX', 'KNOWN_PATTERNS', 'AMINO_ACID_VOCAB', 'NUCLEIC_ACID_VOCAB',
     'NUCLEIC_ACID_EXPANDED_VOCAB', 'NUCLEIC_ACID_DIMERS', 'NUCLEIC_ACID_TRIMERS', 'DNA_VOCAB', 'DNA_DIMERS',
     'DNA_TRIMERS', 'SELFIES_VOCAB', 'SELFIES_EXPANDED_VOCAB', 'SELFIES_VOCAB_LEGACY',
