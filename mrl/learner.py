@@ -532,10 +532,14 @@ def acquire_run_lock(
     key = Path(folder).resolve()
     if key in _HELD_LOCKS: _HELD_LOCKS[key][1] += 1; return None
     key.mkdir(parents=True, exist_ok=True)
-    fd, old = _open_lock(key/LOCK_FILE)
+    try: fd, old = _open_lock(key/LOCK_FILE)
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as e: raise OSError(e.errno, f"Cannot create the lock file {key/LOCK_FILE}: {e.strerror}") from None
     me = {'pid': os.getpid(), 'host': socket.gethostname(), 'started': time.strftime('%Y-%m-%d %H:%M:%S %z'), 'command': ' '.join(sys.argv)[:500]}
     try: os.ftruncate(fd, 0); os.pwrite(fd, json.dumps(me).encode(), 0); os.fsync(fd)
-    except BaseException: os.close(fd); raise
+    except BaseException as e:
+        os.close(fd)
+        if isinstance(e, OSError): raise OSError(e.errno, f"Cannot write the lock file {key/LOCK_FILE}: {e.strerror or e}; nothing of the run was written") from None
+        raise
     _HELD_LOCKS[key] = [fd, 1]
     if old: return f"took over the lock of {key}, left by a run that ended without releasing it ({_describe_holder(old)})"
 
