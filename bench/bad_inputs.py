@@ -792,8 +792,8 @@ VOCAB_CASES = [("[c27] a pattern that does not compile, trusted=True", dict(edit
                ("[c33] 'itos' with a duplicate", dict(edit=lambda d: d['itos'].append('C')), ['"itos"', 'vocabulary order']),
                ("[c34] 'config' a list", dict(edit=_set('config', [1])), ['"config"', 'object', 'list']),
                ("[c35] unknown config key 'lowercase'", dict(edit=_set('config', {'lowercase': True})), ["['lowercase']", 'known']),
-               ("[c36] prefunc 3", dict(edit=_set('config', 'prefunc', 3)), ['config.prefunc', 'module:name', '3']),
-               ("[c37] prefunc 'os:system'", dict(edit=_set('config', 'prefunc', 'os:system')), ['config.prefunc', "'os:system'", 'trusted=True']),
+               ("[c36] prefunc 3", dict(edit=_set('config', 'prefunc', 3)), ['config.prefunc', 'registered function', '3']),
+               ("[c37] prefunc 'os:system'", dict(edit=_set('config', 'prefunc', 'os:system')), ['config.prefunc', "'os:system'", 'not a registered function']),
                ("[c38] prefunc 'mrl.core:nothing'", dict(edit=_set('config', 'prefunc', 'mrl.core:nothing')), ['config.prefunc', "'mrl.core:nothing'"]),
                ("[c39] class 5", dict(edit=_set('class', 5)), ['"class"', 'string']),
                ("[c39] unknown class 'NoSuchVocab'", dict(edit=_set('class', 'NoSuchVocab')), ["'NoSuchVocab'", 'known']),
@@ -808,7 +808,7 @@ for _k, (_name, _kw, _places) in enumerate(VOCAB_CASES):
 @case(9, "[c37] vocabulary JSON: prefunc 'this:s' (a module outside mrl: not imported)")
 def _():
     before = 'this' in sys.modules
-    r = _vocab_error('c37b.json', _set('config', 'prefunc', 'this:s'), 'config.prefunc', 'trusted=True')
+    r = _vocab_error('c37b.json', _set('config', 'prefunc', 'this:s'), 'config.prefunc', 'not a registered function')
     return ('silent wrong', f"module 'this' imported; {r[1]}") if 'this' in sys.modules and not before else r
 
 @case(9, "[c42] vocabulary JSON: a CharacterReplaceVocab with replace_dict {'Br': 7}")
@@ -958,7 +958,7 @@ def _nb_cases():
         ("read_json: Latin-1 bytes", lambda: read_json(W/'latin1.json'), ['latin1.json', 'byte']),
         ("read_json: broken gzip", lambda: read_json(W/'trunc.json.gz'), ['trunc.json.gz', 'gzip']),
         ("read_json: empty file", lambda: read_json(W/'empty.json'), ['empty.json', 'empty']),
-        ("read_json: a folder", lambda: read_json(W), [str(W), 'directory']),
+        ("read_json: a folder", lambda: read_json(W), [str(W), 'folder']),
         ("default_device('gpu0')", lambda: default_device('gpu0'), ['gpu0']),
         ("resolve_num_workers(-3)", lambda: resolve_num_workers(-3), ['-3']),
         ("sample_path('nope.csv')", lambda: sample_path('nope.csv'), ['nope.csv']),
