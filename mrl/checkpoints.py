@@ -15,13 +15,13 @@ from torch import nn
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_bytes
 
-from .core import MrlError, atomic_write
+from .core import MrlError, atomic_write, parse_json
 from .evaluation import _what
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS', 'META_TYPES', 'CheckpointError', 'get_rng_state', 'set_rng_state',
-           'canonical_json', 'nonfinite_tensors', 'Checkpoint', 'save_checkpoint', 'load_checkpoint',
-           'check_config_dict', 'check_meta']
+__all__ = ['CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS', 'MAX_MODEL_PARAMS', 'META_TYPES', 'CheckpointError', 'get_rng_state',
+           'set_rng_state', 'canonical_json', 'nonfinite_tensors', 'Checkpoint', 'save_checkpoint', 'load_checkpoint',
+           'read_checkpoint_meta', 'check_config_dict', 'model_parameters', 'check_model_size', 'check_meta']
 
 # %% ../nbs/04b_checkpoints.ipynb #0b37edfb
 CHECKPOINT_FORMAT = 'mrl-checkpoint/2' # layout of the checkpoints written now: the digest covers metadata and tensors
@@ -165,14 +165,20 @@ def _read_safetensors(path:Path) -> tuple[str|None, dict]:
         raise CheckpointError(f"{path} is corrupt or truncated (not a readable safetensors file): {e}") from None
 
 # %% ../nbs/04b_checkpoints.ipynb #88ae8058
-def _verified_header(path:Path, raw:str|None, tensors:dict) -> dict:
-    "The parsed `mrl` header of a checkpoint, after checking its format and digest."
-    try: header = json.loads(raw) if raw else None
-    except json.JSONDecodeError: header = None
+def _parsed_header(path:Path, raw:str|None) -> dict:
+    "The `mrl` header text of a checkpoint, parsed (bounded nesting) and of a known format; else a `CheckpointError`."
+    try: header = parse_json(raw, f'{path}: header') if raw else None
+    except ValueError as e: raise CheckpointError(str(e)) from None                  # invalid JSON, or nested too deep
     fmt = header.get('format') if isinstance(header, dict) else None
     if fmt not in (CHECKPOINT_FORMAT, *OLD_CHECKPOINT_FORMATS):
         raise CheckpointError(f"{path} is a safetensors file but not an mrl checkpoint ({CHECKPOINT_FORMAT})")
-    stored = header.pop('sha256', None)
+    return header
+
+# %% ../nbs/04b_checkpoints.ipynb #bc424dd4
+def _verified_header(path:Path, raw:str|None, tensors:dict) -> dict:
+    "The parsed `mrl` header of a checkpoint, after checking its format and digest."
+    header = _parsed_header(path, raw)
+    fmt, stored = header['format'], header.pop('sha256', None)
     if fmt != CHECKPOINT_FORMAT:
         warnings.warn(f"{path} was written by an older mrl ({fmt}): its digest covers the tensors only, so its configuration "
                       "and vocabulary are not verified; saving it again writes the current format")
@@ -208,6 +214,20 @@ def load_checkpoint(
     if bad: raise CheckpointError(f"{path} holds non-finite weights ({', '.join(f'{k}: {n:,} NaN/inf' for k, n in list(bad.items())[:3])}); it was written by a diverged run")
     return Checkpoint(model, optim, header['meta'], rng, path)
 
+# %% ../nbs/04b_checkpoints.ipynb #d5363f36
+def read_checkpoint_meta(
+    path:str|Path, # a file written by `save_checkpoint`
+) -> dict:
+    "The `meta` of a checkpoint, read from its header alone (no tensors, digest *not* verified): for checks before the real load."
+    path = Path(path)
+    if not path.is_file(): raise CheckpointError(f"No checkpoint at {path}" + (" (it is a folder)" if path.is_dir() else ""))
+    try:
+        with safe_open(path, framework='pt', device='cpu') as f: raw = (f.metadata() or {}).get('mrl')
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path} is corrupt or truncated (not a readable safetensors file): {e}") from None
+    header = _parsed_header(path, raw)
+    return _header_part(path, header, 'meta', dict, lambda: header['meta'])
+
 # %% ../nbs/04b_checkpoints.ipynb #0e86c884
 def _type_ok(v, t) -> bool:
     "Whether the JSON value `v` fits the type `t` (`int` excludes `bool`, `float` accepts `int`; `X|None`, `list[X]` are checked)."
@@ -241,6 +261,33 @@ def check_config_dict(
         if not _type_ok(v, hints[k]): raise ValueError(f"{where}: {k} must be {_type_name(hints[k])}, got {_what(v)}")
         if isinstance(v, float) and not math.isfinite(v): raise ValueError(f"{where}: {k} must be a finite number, got {v}")
     return d
+
+# %% ../nbs/04b_checkpoints.ipynb #021b0588
+MAX_MODEL_PARAMS = 1_000_000_000 # largest model built from an option or a checkpoint: 4 GB of float32 weights (16 GB to train with Adam)
+
+# %% ../nbs/04b_checkpoints.ipynb #7cfd0a0c
+def model_parameters(
+    build:Callable[[], nn.Module], # makes the model (e.g. `lambda: DCN(config)`)
+) -> int:
+    "The number of parameters and buffers of the model `build()` makes, counted on PyTorch's meta device (nothing allocated)."
+    with torch.device('meta'): m = build()
+    return sum(t.numel() for t in (*m.parameters(), *m.buffers()))
+
+# %% ../nbs/04b_checkpoints.ipynb #d70bad5d
+def _gib(n_bytes:int) -> str: return f"{n_bytes / 2**30:,.1f} GiB"
+
+def check_model_size(
+    build:Callable[[], nn.Module], # makes the model (e.g. `lambda: DCN(config)`)
+    where:str, # what the configuration comes from, for the message (`'--model_config'`, `'ck.safetensors: meta.model_config'`)
+    limit:int|None=None, # most parameters allowed; `None`: `MAX_MODEL_PARAMS`
+) -> int:
+    "The model's parameter count, after checking it against `limit` on the meta device; a `ValueError` naming `where`, the size and the limit."
+    limit = MAX_MODEL_PARAMS if limit is None else limit
+    n = model_parameters(build)
+    if n > limit:
+        raise ValueError(f"{where}: this model would have {n:,} parameters ({_gib(4 * n)} of float32 weights), over the limit of {limit:,} "
+                         f"({_gib(4 * limit)}; mrl.checkpoints.MAX_MODEL_PARAMS): refused before allocating anything; raise the limit if you mean it")
+    return n
 
 # %% ../nbs/04b_checkpoints.ipynb #54434e24
 META_TYPES = {'epoch': int, 'step': int, 'bad_steps': int, 'discarded_steps': int, 'best_f1': float, 'best_epoch': int, 'history': list[dict],

@@ -11,17 +11,20 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from .core import TMP_SUFFIX, cli_command, default_device, read_json, sample_path
+from .core import TMP_SUFFIX, cli_command, default_device, file_suffix, read_json, read_text, sample_path
 from .squad import split_by_article
-from .decoder import DCNConfig
-from .evaluation import _what, load_predictions, save_predictions, squad_metrics, squad_references
-from .checkpoints import check_config_dict
+from .decoder import DCN, DCNConfig
+from .evaluation import _what, load_predictions, lone_surrogate, predictions_format, save_predictions, squad_metrics, squad_references
+from .checkpoints import check_config_dict, check_model_size, read_checkpoint_meta
 from .reader import HELDBACK_SAMPLE, MAX_EVAL_CONTEXT, Reader, _check_text, count_long_contexts, load_reader, read_questions
-from .learner import Learner, TrainConfig, data_report, dist_info, init_distributed, qa_learner, read_examples
+from .learner import (
+    LOCK_FILE, RUN_FILES, Learner, TrainConfig, _on_rank0, data_report, dist_info, init_distributed, prepare_run_folder, qa_learner,
+    read_examples, read_training_file, run_lock)
 
 # %% auto #0
-__all__ = ['SAMPLE_DEMO', 'PRESETS', 'check_input_file', 'check_writable_folder', 'read_json_option', 'model_config_option',
-           'run_versions', 'mrl_train_qa', 'mrl_predict_qa', 'mrl_eval_squad', 'mrl_ask', 'mrl_demo']
+__all__ = ['SAMPLE_DEMO', 'PRESETS', 'check_input_file', 'check_writable_folder', 'check_output_file', 'check_not_inputs',
+           'read_json_option', 'model_config_option', 'run_versions', 'check_resume_data', 'mrl_train_qa',
+           'mrl_predict_qa', 'mrl_eval_squad', 'mrl_ask', 'mrl_demo']
 
 # %% ../nbs/04e_cli.ipynb #22d3cee4
 def _check_at_least(name:str, value, lo):
@@ -32,12 +35,15 @@ def _check_at_least(name:str, value, lo):
 def check_input_file(
     path:str|Path|None, # a file the command reads (`None`: not given, nothing to check)
     option:str, # the option or argument that named it, for the message
+    stream:bool=False, # the command reads it once, as a stream: a FIFO or a device such as `/dev/stdin` will do
 ):
-    "A `FileNotFoundError` naming the option unless `path` is an existing file."
+    "A `FileNotFoundError` naming the option unless `path` exists and is a regular file (or, with `stream`, a FIFO or a character device)."
     if path is None: return
     p = Path(path)
     if not p.exists(): raise FileNotFoundError(f"{option}: no such file: {p}")
-    if not p.is_file(): raise ValueError(f"{option}: {p} is a folder, not a file")
+    if p.is_dir(): raise ValueError(f"{option}: {p} is a folder, not a file")
+    if not p.is_file() and not (stream and (p.is_fifo() or p.is_char_device())):
+        raise ValueError(f"{option}: {p} is not a regular file (a FIFO, a device or a socket)" + ('' if stream else '; this input must be a file'))
 
 # %% ../nbs/04e_cli.ipynb #30942bd8
 def check_writable_folder(
@@ -52,6 +58,37 @@ def check_writable_folder(
         fd, probe = tempfile.mkstemp(prefix='.write-probe.', suffix=TMP_SUFFIX, dir=folder); os.close(fd); os.unlink(probe)
     except OSError as e: raise ValueError(f"{option}: cannot write in {folder}: {e.strerror or e}") from None
     return folder
+
+# %% ../nbs/04e_cli.ipynb #5ee87ba5
+def check_output_file(
+    path:str|Path, # a file the command will write (atomically, through a temporary file)
+    option:str, # the option that named it, for the message
+) -> Path:
+    "`path`, after checking that it can be written — not a folder, not a device or FIFO, in a folder mrl can write — before any work."
+    p = Path(path)
+    if p.is_dir(): raise ValueError(f"{option}: {p} is a folder, not a file")
+    if p.exists() and not p.is_file():
+        raise ValueError(f"{option}: {p} is not a regular file (a device or a FIFO): mrl writes through a temporary file and a rename, which would replace it")
+    check_writable_folder(p.parent, option)
+    return p
+
+# %% ../nbs/04e_cli.ipynb #90e58223
+def _same_file(a, b) -> bool:
+    "Whether paths `a` and `b` are one file (the same path, a symbolic or a hard link); `False` when either does not exist."
+    try: return os.path.samefile(a, b)
+    except (OSError, ValueError): return False
+
+def check_not_inputs(
+    outputs:dict, # option -> the files the command writes because of it
+    inputs:dict, # option -> the file it names for reading (`None`: not given)
+):
+    "A `ValueError` when a file the command would write is one of its inputs (compared by device and inode, so links count): before any work."
+    for o_opt, outs in outputs.items():
+        for o in outs:
+            for i_opt, i in inputs.items():
+                if i is None or not _same_file(o, i): continue
+                how = '' if os.path.abspath(o) == os.path.abspath(i) else ' (the same file, by a link)'
+                raise ValueError(f"{o_opt}: writing {o} would overwrite the input {i_opt} {i}{how}; choose another {o_opt}")
 
 # %% ../nbs/04e_cli.ipynb #3bdd0820
 def read_json_option(
@@ -79,7 +116,8 @@ def model_config_option(
     check_config_dict(o, DCNConfig, '--model_config')
     fixed = [k for k in ('vocab_size', 'pad_idx') if k in o]
     if fixed: raise ValueError(f"--model_config: {fixed[0]} comes from the vocabulary and cannot be set")
-    DCNConfig.from_dict({**o, 'vocab_size': 10, 'pad_idx': 2})               # its own range checks, before any work
+    cfg = DCNConfig.from_dict({**o, 'vocab_size': 10, 'pad_idx': 2})         # its own range checks, before any work
+    check_model_size(lambda: DCN(cfg), '--model_config')                    # and its size (with a token vocabulary: a lower bound)
     return o
 
 # %% ../nbs/04e_cli.ipynb #3088cd22
@@ -112,12 +150,38 @@ def _train_valid_examples(
     valid:str|None, # validation file, or `None` to hold out articles of `train`
     valid_pct:float, # share of articles held out
     seed:int, # seed of the split
-) -> tuple[list, list, str]:
-    "`(training examples, validation examples, where validation comes from)`."
-    examples = read_examples(train, 'training file')
-    if valid: return examples, read_examples(valid, 'validation file'), f"from {valid}"
+) -> tuple[list, list, str, dict]:
+    "`(training examples, validation examples, where validation comes from, SHA-256 of the files' content)`."
+    examples, d_train = read_training_file(train, 'training file')
+    if valid:
+        va_, d_valid = read_training_file(valid, 'validation file')
+        return examples, va_, f"from {valid}", {'train_sha256': d_train, 'valid_sha256': d_valid}
     tr_, va_ = split_by_article(examples, valid_pct, seed)
-    return tr_, va_, ('held-out articles' if va_ else f"none: {len({e.title for e in examples})} article(s), valid_pct={valid_pct}")
+    return tr_, va_, ('held-out articles' if va_ else f"none: {len({e.title for e in examples})} article(s), valid_pct={valid_pct}"), \
+           {'train_sha256': d_train, 'valid_sha256': None}
+
+# %% ../nbs/04e_cli.ipynb #68044286
+def _data_name(name, digest) -> str: return f"{name} (sha256 {digest[:12]}…)" if digest else str(name)
+
+def check_resume_data(
+    saved:dict|None, # the `data` record of the checkpoint to continue (`meta['data']`)
+    now:dict, # the same record for the data given now: `train`, `train_sha256`, `validation`, `valid_sha256`, `articles`
+    path:str|Path, # the checkpoint, for messages
+) -> str|None:
+    "A `ValueError` saying what differs when a resumed run is given other data than its checkpoint was trained on; a note when the checkpoint cannot tell."
+    if not isinstance(saved, dict) or not isinstance(saved.get('train_sha256'), str):
+        return f"{path} records no digest of its training data (written by an older mrl): --resume cannot check that the data is the run's"
+    diffs = []
+    if saved['train_sha256'] != now['train_sha256']:
+        diffs.append(f"--train {_data_name(now['train'], now['train_sha256'])} is not the run's training data, {_data_name(saved.get('train'), saved['train_sha256'])}")
+    if saved.get('valid_sha256') != now['valid_sha256']:
+        diffs.append(f"validation {_data_name(now['validation'], now['valid_sha256'])} is not the run's, {_data_name(saved.get('validation'), saved.get('valid_sha256'))}")
+    if not diffs and isinstance(saved.get('articles'), list) and saved['articles'] != now['articles']:
+        gone = len(set(saved['articles']) - set(now['articles']))
+        diffs.append(f"the held-out split differs: {gone} of the run's {len(saved['articles'])} training articles are held out now, "
+                     f"{len(set(now['articles']) - set(saved['articles']))} others trained on (--valid_pct or --seed changed)")
+    if diffs: raise ValueError(f"--resume: {path} was trained on other data: {'; '.join(diffs)}. Resume with the run's data, or start a new run "
+                               "(--overwrite, or another --out)")
 
 # %% ../nbs/04e_cli.ipynb #2315041b
 def _finish_run(learn:Learner, out:str|Path) -> str|None:
@@ -134,6 +198,20 @@ def _finish_run(learn:Learner, out:str|Path) -> str|None:
     best = learn.history[learn.best_epoch - 1]
     return (f"best epoch {learn.best_epoch}: exact_match {best['exact_match']:.2f} f1 {best['f1']:.2f}; checkpoints {out}/best.safetensors, "
             f"{out}/last.safetensors; predictions {out}/predictions.json; plot {out}/history.png")
+
+# %% ../nbs/04e_cli.ipynb #190c93b0
+def _start_run(
+    out:Path, # the run folder (locked by this run)
+    resume:bool, # `--resume`
+    overwrite:bool, # `--overwrite`
+    device, # this process's device
+) -> dict|None:
+    "Check the run folder before reading any data: what it holds needs `--resume` or `--overwrite`; the checkpoint's metadata when resuming."
+    if resume:
+        check_input_file(out/'last.safetensors', '--resume (the checkpoint to continue)')
+        return read_checkpoint_meta(out/'last.safetensors')
+    removed = _on_rank0(lambda: prepare_run_folder(out, overwrite=overwrite), device)
+    if removed: print(f"mrl_train_qa: note: --overwrite: removed the earlier run's {', '.join(p.name for p in removed)} from {out}", file=sys.stderr)
 
 # %% ../nbs/04e_cli.ipynb #77dd84df
 @cli_command
@@ -164,7 +242,8 @@ def mrl_train_qa(
     max_context_len:int=600, # cut training contexts to this many tokens (questions whose answer lies beyond are dropped, and counted)
     num_workers:int=0, # data-loading worker processes per training process (-1: every CPU)
     threads:int=0, # torch CPU threads per process; 0: torch's default, except 1 for the bundled-sample demo on a CPU
-    resume:bool=False, # continue the run in OUT from last.safetensors (rerun the same command with --resume)
+    resume:bool=False, # continue the run in OUT from last.safetensors (rerun the same command with --resume; the data must be the run's)
+    overwrite:bool=False, # start a new run in an OUT that holds one: its run files (checkpoints, history, plot, predictions) are replaced, no others
     progress:bool=True, # progress bars; --no-progress for logs
 ):
     "Train a Dynamic Coattention Network on SQuAD-format data, print EM/F1 per epoch and keep the best and last checkpoints."
@@ -174,25 +253,30 @@ def mrl_train_qa(
     config = TrainConfig(epochs=d(epochs, 'epochs'), bs=d(bs, 'bs'), lr=d(lr, 'lr'), opt=opt, wd=wd, clip=clip, schedule=d(schedule, 'schedule'),
                          warmup=d(warmup, 'warmup'), amp=amp, patience=patience, max_bad_steps=max_bad_steps, check_every=check_every, seed=seed,
                          negatives=d(negatives, 'negatives'), lookalikes=d(lookalikes, 'lookalikes'))
-    model_config = model_config_option(model_config)
+    model_config_given, model_config = model_config, model_config_option(model_config)
     if preset is not None: model_config = {**PRESETS[preset]['model'], **(model_config or {})} or None
     if not 0 <= valid_pct < 1: raise ValueError(f"--valid_pct must be in [0, 1), got {valid_pct}")
     for name, v, lo in (('max_context_len', max_context_len, 1), ('num_workers', num_workers, -1), ('threads', threads, 0)): _check_at_least(name, v, lo)
-    for option, path in (('--train', train), ('--valid', valid), ('--glove', glove)): check_input_file(path, option)
+    for option, path in (('--train', train), ('--valid', valid), ('--glove', glove)): check_input_file(path, option, stream=option != '--glove')
+    if resume and overwrite: raise ValueError("--resume and --overwrite exclude each other: continue the run in OUT, or replace it")
     dev = init_distributed(device); rank, world = dist_info()
-    check_writable_folder(out, '--out')
-    if resume: check_input_file(Path(out)/'last.safetensors', '--resume (the checkpoint to continue)')
-    if bundled and model_config is None and dev.type == 'cpu' and not resume: model_config = SAMPLE_DEMO['cpu_model']   # full size: minutes per epoch on a CPU
-    if threads or (bundled and dev.type == 'cpu'): torch.set_num_threads(threads or 1)   # small LSTMs: threads mostly contend
-    train_ex, valid_ex, valid_from = _train_valid_examples(train or sample_path('squad-sample.json'), valid, valid_pct, seed)
-    if patience and not valid_ex: raise ValueError(f"--patience needs validation data, and there is none ({valid_from}); give --valid FILE or --patience 0")
-    learn = qa_learner(train_ex, valid_ex, config, model_config, out, glove, max_context_len, num_workers, resume, dev, progress)
-    learn.extra_meta |= {'versions': run_versions(), 'data': {'train': Path(train).name if train else 'bundled sample squad-sample.json',
-                         'validation': valid_from if not valid else f"from {Path(valid).name}",
-                         'n_train': len(learn.train_dl.dataset), 'n_valid': len(valid_ex), 'articles': sorted({e.title for e in train_ex}), 'preset': preset}}
-    if rank == 0: print(f"{data_report(learn)} (validation: {valid_from}); device {dev}; {world} process(es)" + (f"\nmodel: DCNConfig defaults with {model_config}" if model_config else ''))
-    learn.fit()
-    line = _finish_run(learn, out)
+    out = check_writable_folder(out, '--out')
+    check_not_inputs({'--out': [out/n for n in (*RUN_FILES, LOCK_FILE)]},
+                     {'--train': train, '--valid': valid, '--glove': glove, '--model_config': model_config_given})
+    with run_lock(out, dev, lambda s: print(f"mrl_train_qa: note: {s}", file=sys.stderr)):
+        saved = _start_run(out, resume, overwrite, dev)
+        if bundled and model_config is None and dev.type == 'cpu' and not resume: model_config = SAMPLE_DEMO['cpu_model']   # full size: minutes per epoch on a CPU
+        if threads or (bundled and dev.type == 'cpu'): torch.set_num_threads(threads or 1)   # small LSTMs: threads mostly contend
+        train_ex, valid_ex, valid_from, digests = _train_valid_examples(train or sample_path('squad-sample.json'), valid, valid_pct, seed)
+        data = {'train': Path(train).name if train else 'bundled sample squad-sample.json', 'validation': valid_from if not valid else f"from {Path(valid).name}",
+                **digests, 'articles': sorted({e.title for e in train_ex}), 'preset': preset}
+        if resume and (note := check_resume_data(saved.get('data'), data, out/'last.safetensors')) and rank == 0: print(f"mrl_train_qa: note: {note}", file=sys.stderr)
+        if patience and not valid_ex: raise ValueError(f"--patience needs validation data, and there is none ({valid_from}); give --valid FILE or --patience 0")
+        learn = qa_learner(train_ex, valid_ex, config, model_config, out, glove, max_context_len, num_workers, resume, dev, progress)
+        learn.extra_meta |= {'versions': run_versions(), 'data': {**data, 'n_train': len(learn.train_dl.dataset), 'n_valid': len(valid_ex)}}
+        if rank == 0: print(f"{data_report(learn)} (validation: {valid_from}); device {dev}; {world} process(es)" + (f"\nmodel: DCNConfig defaults with {model_config}" if model_config else ''))
+        learn.fit()
+        line = _finish_run(learn, out)
     if line: print(line)
     if world > 1: dist.barrier(); dist.destroy_process_group()
 
@@ -213,9 +297,17 @@ def _print_scores(data, preds:dict, source:str):
     print(json.dumps(squad_metrics(preds, refs, warn=False)))
 
 # %% ../nbs/04e_cli.ipynb #864ef246
+def _csv_can_hold(examples:list, source:str):
+    "Refuse, before any prediction, questions whose id or context holds a lone surrogate: a CSV predictions file cannot hold it."
+    for e in examples:
+        for what, s in (('id', e.qid), ('context', e.context)):
+            if (i := lone_surrogate(s)) is not None:
+                raise ValueError(f"{source}: question {e.qid!r}: its {what} holds a lone surrogate (U+{ord(s[i]):04X}, a \\u escape that is no character), "
+                                 "which a UTF-8 CSV file cannot hold; write the predictions as .json (--out X.json), which keeps the escape")
+
 @cli_command
 def mrl_predict_qa(
-    data:str, # SQuAD-format JSON (.json or .json.gz) whose questions to answer (answers optional)
+    data:str, # SQuAD-format JSON (.json or .json.gz) whose questions to answer (answers optional); /dev/stdin or a pipe too
     checkpoint:str=None, # a checkpoint written by mrl_train_qa (e.g. runs/qa/best.safetensors); default: the reader bundled with mrl
     out:str='predictions.json', # predictions file: .json (official {question_id: answer}) or .csv (Id,Answer)
     bs:int=64, # batch size
@@ -224,13 +316,14 @@ def mrl_predict_qa(
     progress:bool=True, # progress bar; --no-progress for logs
 ):
     "Answer every question of a SQuAD-format file with a trained DCN (the bundled reader by default); print EM/F1 when the file has answers."
-    check_input_file(data, 'DATA'); check_input_file(checkpoint, '--checkpoint'); check_input_file(glove, '--glove'); _check_at_least('bs', bs, 1)
-    if Path(data).suffix == '.safetensors': raise ValueError(f"DATA ({data}) is a checkpoint: give the SQuAD file first and the checkpoint with --checkpoint (mrl_predict_qa DATA --checkpoint CK)")
-    if Path(out).suffix not in ('.json', '.csv'): raise ValueError(f"--out must end in .json or .csv, got {out}")
-    check_writable_folder(Path(out).parent, '--out')
+    check_input_file(data, 'DATA', stream=True); check_input_file(checkpoint, '--checkpoint'); check_input_file(glove, '--glove'); _check_at_least('bs', bs, 1)
+    if file_suffix(data) == '.safetensors': raise ValueError(f"DATA ({data}) is a checkpoint: give the SQuAD file first and the checkpoint with --checkpoint (mrl_predict_qa DATA --checkpoint CK)")
+    fmt = predictions_format(out, '--out'); check_output_file(out, '--out')
+    check_not_inputs({'--out': [out]}, {'DATA': data, '--checkpoint': checkpoint, '--glove': glove})
     reader = load_reader(checkpoint, default_device(device), glove)
     raw = read_json(data, 'SQuAD file')
     examples = read_questions(raw, str(data))
+    if fmt == 'csv': _csv_can_hold(examples, str(data))
     preds = reader.predict(examples, bs=bs, progress=progress)
     save_predictions(preds, out)
     n_q, n_c = count_long_contexts(examples, MAX_EVAL_CONTEXT)
@@ -240,11 +333,11 @@ def mrl_predict_qa(
 # %% ../nbs/04e_cli.ipynb #ae50b62b
 @cli_command
 def mrl_eval_squad(
-    dataset_file:str, # SQuAD v1.1 JSON (.json or .json.gz) with the reference answers
-    prediction_file:str, # predictions: JSON {question_id: answer_text} or an Id,Answer CSV
+    dataset_file:str, # SQuAD v1.1 JSON (.json or .json.gz) with the reference answers; /dev/stdin or a pipe too
+    prediction_file:str, # predictions: JSON {question_id: answer_text} or an Id,Answer CSV; a pipe too (its layout told by its content)
 ):
     "Official SQuAD v1.1 evaluation (exact match and F1, in percent): prints {\"exact_match\": ..., \"f1\": ...}."
-    check_input_file(dataset_file, 'DATASET_FILE'); check_input_file(prediction_file, 'PREDICTION_FILE')
+    check_input_file(dataset_file, 'DATASET_FILE', stream=True); check_input_file(prediction_file, 'PREDICTION_FILE', stream=True)
     dataset_json = read_json(dataset_file, 'SQuAD file')
     if not isinstance(dataset_json, dict) or 'data' not in dataset_json:
         raise ValueError(f"{dataset_file}: not a SQuAD file: expected an object with a 'data' list of articles, found {_what(dataset_json)}")
@@ -261,23 +354,22 @@ def mrl_eval_squad(
 def mrl_ask(
     question:str, # the question
     context:str=None, # the passage to find the answer in
-    context_file:str=None, # a UTF-8 text file holding the passage (instead of --context)
+    context_file:str=None, # a UTF-8 text file holding the passage (instead of --context); /dev/stdin or a pipe too
     checkpoint:str=None, # a checkpoint of a reader you trained; default: the reader bundled with mrl
     device:str=None, # cpu, cuda, mps; default: $MRL_DEVICE or the best available
 ):
     "Answer one question about a passage and print the answer with its score."
     if (context is None) == (context_file is None): raise ValueError("give the passage with either --context TEXT or --context_file FILE")
-    check_input_file(context_file, '--context_file'); check_input_file(checkpoint, '--checkpoint')
-    if context_file is not None:
-        try: context = Path(context_file).read_text(encoding='utf-8-sig')
-        except UnicodeDecodeError as e: raise ValueError(f"--context_file {context_file}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    check_input_file(context_file, '--context_file', stream=True); check_input_file(checkpoint, '--checkpoint')
+    if context_file is not None: context = read_text(context_file, 'passage (--context_file)')
     _check_text(question, 'QUESTION'); _check_text(context, '--context' if context_file is None else f'--context_file {context_file}')
     reader = load_reader(checkpoint, default_device(device))
     with warnings.catch_warnings(record=True) as notes:
         warnings.simplefilter('always')
         a = reader.answer(question, context)
     for n in notes: print(f"mrl_ask: note: {n.message}", file=sys.stderr)
-    print(f"{a.text}\t(score {a.score:.2f}, characters {a.start}–{a.end})")
+    text = a.text.encode('utf-8', 'backslashreplace').decode('utf-8')      # a lone surrogate (from a byte the shell could not decode) as \udcXX
+    print(f"{text}\t(score {a.score:.2f}, characters {a.start}–{a.end})")
 
 # %% ../nbs/04e_cli.ipynb #d38d75e8
 def _demo_reader(reader:Reader, n_show:int, progress:bool) -> dict:

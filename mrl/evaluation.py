@@ -4,7 +4,7 @@
 
 # %% ../nbs/04a_evaluation.ipynb #f3912bf8
 from __future__ import annotations
-import csv, io, json, sys
+import csv, io, json, re, sys
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .core import atomic_write, read_json
+from .core import atomic_write, file_suffix, parse_json, read_text
 from .squad import QABatch, normalize_answer
 from .decoder import DCNOutput
 
 # %% auto #0
 __all__ = ['FORMULA_STARTS', 'exact_match_score', 'f1_score', 'metric_max_over_ground_truths', 'squad_metrics',
-           'squad_references', 'squad_evaluate', 'save_predictions', 'load_predictions', 'Span', 'decode_spans',
-           'expected_calibration_error']
+           'squad_references', 'squad_evaluate', 'lone_surrogate', 'predictions_format', 'save_predictions',
+           'load_predictions', 'Span', 'decode_spans', 'expected_calibration_error']
 
 # %% ../nbs/04a_evaluation.ipynb #7bd297ad
 def exact_match_score(
@@ -134,53 +134,83 @@ def squad_evaluate(
 FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r') # first characters that make a spreadsheet cell a formula
 
 # %% ../nbs/04a_evaluation.ipynb #e4ee2976
-def _csv_escape(answer:str) -> str:
-    "`answer` with a `'` in front when it starts like a formula or with `'` (reversed by `_csv_unescape`)."
-    return "'" + answer if answer.startswith(FORMULA_STARTS + ("'",)) else answer
+def _csv_escape(cell:str) -> str:
+    "`cell` (an answer or a question id) with a `'` in front when it starts like a formula or with `'` (reversed by `_csv_unescape`)."
+    return "'" + cell if cell.startswith(FORMULA_STARTS + ("'",)) else cell
 
 # %% ../nbs/04a_evaluation.ipynb #1b031a62
 def _csv_unescape(cell:str) -> str:
-    "The answer `_csv_escape` wrote as `cell`."
+    "The text `_csv_escape` wrote as `cell`."
     return cell[1:] if cell.startswith("'") else cell
+
+# %% ../nbs/04a_evaluation.ipynb #34ebb899
+_LONE_SURROGATE = re.compile('[\ud800-\udfff]') # a code point UTF-8 cannot encode (from a JSON escape such as "\ud800")
+
+def lone_surrogate(
+    text:str, # any text
+) -> int|None:
+    "The position of the first lone surrogate in `text` (a character that UTF-8 cannot encode), or `None`."
+    m = _LONE_SURROGATE.search(text)
+    return m.start() if m else None
+
+# %% ../nbs/04a_evaluation.ipynb #163e6dae
+def predictions_format(
+    path:str|Path, # a predictions file
+    what:str='predictions file', # what names it, for messages (e.g. `'--out'`)
+) -> str:
+    "`'json'` or `'csv'`, from the suffix of `path` (any case); else a `ValueError`, also for a compressed name (predictions are written as plain text)."
+    fmt = file_suffix(path).lstrip('.')
+    if fmt in ('json', 'csv') and Path(path).suffix.lower() == '.gz':
+        raise ValueError(f"{what}: {path}: predictions are written uncompressed; drop the .gz")
+    if fmt not in ('json', 'csv'): raise ValueError(f"{what}: unknown predictions format {Path(path).suffix!r} of {path}: use .json or .csv")
+    return fmt
 
 # %% ../nbs/04a_evaluation.ipynb #39c3f464
 def save_predictions(
     predictions:Mapping[str, str], # answer text by question id
-    path:str|Path, # `.json` (official layout) or `.csv` (`Id,Answer`)
+    path:str|Path, # `.json` (official layout) or `.csv` (`Id,Answer`), in any case
 ) -> Path:
     "Write predictions as official SQuAD JSON or as an `Id,Answer` CSV (every field quoted, formulas escaped), chosen by the file's suffix."
     path = Path(path)
+    fmt = predictions_format(path)
     bad = [(q, a) for q, a in predictions.items() if not (isinstance(q, str) and isinstance(a, str))]
     if bad: raise TypeError(f"Predictions must map question ids (strings) to answers (strings); got {bad[0]!r}")
-    if path.suffix == '.json': return atomic_write(path, json.dumps(dict(predictions), ensure_ascii=False))
-    if path.suffix == '.csv':
-        buf = io.StringIO(); w = csv.writer(buf, lineterminator='\n', quoting=csv.QUOTE_ALL)
-        w.writerow(['Id', 'Answer']); w.writerows((q, _csv_escape(a)) for q, a in predictions.items())
-        return atomic_write(path, buf.getvalue())
-    raise ValueError(f"Unknown predictions format {path.suffix!r} for {path}: use .json or .csv")
+    if fmt == 'json':
+        text = json.dumps(dict(predictions), ensure_ascii=False)
+        return atomic_write(path, _LONE_SURROGATE.sub(lambda m: f'\\u{ord(m[0]):04x}', text))   # escaped as JSON read it
+    for q, a in predictions.items():
+        for what, s in (('id', q), ('answer', a)):
+            if (i := lone_surrogate(s)) is not None:
+                raise ValueError(f"Cannot write {path}: the {what} of question {q!r} holds a lone surrogate (U+{ord(s[i]):04X} at character {i}), "
+                                 "which a UTF-8 CSV file cannot hold; write the predictions as .json (which escapes it); nothing was written")
+    buf = io.StringIO(); w = csv.writer(buf, lineterminator='\n', quoting=csv.QUOTE_ALL)
+    w.writerow(['Id', 'Answer']); w.writerows((_csv_escape(q), _csv_escape(a)) for q, a in predictions.items())
+    return atomic_write(path, buf.getvalue())
 
 # %% ../nbs/04a_evaluation.ipynb #b932e9af
 def load_predictions(
-    path:str|Path, # a predictions file written by `save_predictions` (or any official JSON)
+    path:str|Path, # a predictions file written by `save_predictions` (or any official JSON); a FIFO or `/dev/stdin` too
 ) -> dict:
-    "Read `{question_id: answer_text}` from a JSON or `Id,Answer` CSV predictions file."
+    "Read `{question_id: answer_text}` from a JSON or `Id,Answer` CSV predictions file (the suffix decides; without one, the content)."
     path = Path(path)
-    if path.suffix != '.csv':
-        preds = read_json(path, 'predictions file')
+    text = read_text(path, 'predictions file')                               # plain or gzipped, a file or a stream
+    fmt = file_suffix(path).lstrip('.')
+    if fmt not in ('json', 'csv'): fmt = 'json' if text.lstrip()[:1] in ('{', '[') else 'csv'
+    if fmt == 'json':
+        preds = parse_json(text, str(path))
         if not isinstance(preds, dict): raise ValueError(f"{path}: predictions must be a JSON object {{question_id: answer_text}}, not a {type(preds).__name__}")
         bad = [k for k, v in preds.items() if not isinstance(v, str)]
         if bad: raise ValueError(f"{path}: answers must be strings; question {bad[0]!r} has {_what(preds[bad[0]])}")
         return preds
-    if not path.is_file(): raise FileNotFoundError(f"No predictions file at {path}")
-    try:
-        with open(path, newline='', encoding='utf-8-sig') as f: rows = list(csv.reader(f))
-    except (UnicodeDecodeError, csv.Error) as e: raise ValueError(f"{path}: not a readable UTF-8 CSV file: {e}") from None
+    try: rows = list(csv.reader(io.StringIO(text, newline='')))
+    except csv.Error as e: raise ValueError(f"{path}: not a readable CSV file: {e}") from None
     if not rows or rows[0] != ['Id', 'Answer']: raise ValueError(f"{path}: the first line must be the header 'Id,Answer'")
     preds = {}
     for i, row in enumerate(rows[1:], 2):
         if len(row) != 2: raise ValueError(f"{path}, line {i}: expected 2 fields (Id, Answer), got {len(row)}")
-        if row[0] in preds: raise ValueError(f"{path}, line {i}: question id {row[0]!r} appears twice")
-        preds[row[0]] = _csv_unescape(row[1])
+        qid = _csv_unescape(row[0])
+        if qid in preds: raise ValueError(f"{path}, line {i}: question id {qid!r} appears twice")
+        preds[qid] = _csv_unescape(row[1])
     return preds
 
 # %% ../nbs/04a_evaluation.ipynb #de5c6562

@@ -4,9 +4,9 @@
 
 # %% ../nbs/04d_learner.ipynb #0f8f5291
 from __future__ import annotations
-import io, json, math, os, re, sys, time
+import hashlib, io, json, math, os, re, socket, sys, time
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, asdict
 from itertools import islice
 from pathlib import Path
@@ -17,22 +17,27 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
+try: import fcntl
+except ImportError: fcntl = None                                              # Windows: no flock
 from fastcore.basics import patch
 
-from .core import DEVICE_ENV_VAR, MrlError, atomic_write, default_device, remove_stale_temporaries, set_seed, to_device
+from .core import DEVICE_ENV_VAR, MrlError, atomic_write, default_device, parse_json, read_text, remove_stale_temporaries, set_seed, to_device
 from .dataloaders import Vocab
 from .squad import Glove, WordVocab, char_vocab, embedding_matrix, load_glove, read_squad, QAExample
 from .decoder import DCN, DCNConfig, dcn_loss
 from .evaluation import decode_spans, squad_metrics
 from .checkpoints import (
-    Checkpoint, CheckpointError, _unwrap, check_config_dict, check_meta, get_rng_state, load_checkpoint, save_checkpoint, set_rng_state)
+    Checkpoint, CheckpointError, _unwrap, check_config_dict, check_meta, check_model_size, get_rng_state, load_checkpoint, read_checkpoint_meta,
+    save_checkpoint, set_rng_state)
 from .reader import MAX_EVAL_CONTEXT, Reader, _forward, checkpoint_model, count_long_contexts, glove_reference, PassageRanker
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'OPTIMIZERS', 'BAD_STREAK', 'DIVERGENCE_WINDOW', 'DIVERGENCE_FACTOR', 'DIVERGENCE_LOSS', 'TrainConfig',
-           'lr_factor', 'dist_info', 'init_distributed', 'TrainingDiverged', 'loss_exploded', 'NaNGuard',
-           'HistoryTable', 'plot_history', 'Learner', 'answer_kind', 'harvest_fillers', 'lookalike_sentence',
-           'reading_exercises', 'read_examples', 'new_reader', 'qa_learner', 'data_report']
+__all__ = ['SCHEDULES', 'OPTIMIZERS', 'BAD_STREAK', 'DIVERGENCE_WINDOW', 'DIVERGENCE_FACTOR', 'DIVERGENCE_LOSS', 'RUN_FILES',
+           'LOCK_FILE', 'TrainConfig', 'lr_factor', 'dist_info', 'init_distributed', 'TrainingDiverged',
+           'loss_exploded', 'NaNGuard', 'HistoryTable', 'plot_history', 'Learner', 'RunFolderBusy', 'acquire_run_lock',
+           'release_run_lock', 'run_lock', 'earlier_run', 'prepare_run_folder', 'answer_kind', 'harvest_fillers',
+           'lookalike_sentence', 'reading_exercises', 'read_training_file', 'read_examples', 'new_reader', 'qa_learner',
+           'data_report']
 
 # %% ../nbs/04d_learner.ipynb #b209a9cf
 SCHEDULES = ('none', 'cosine', 'linear') # learning-rate schedules after warm-up
@@ -458,6 +463,163 @@ def load(self:Learner,
         else: set_seed(self.config.seed + 1000 * self.epoch + self.rank)
     return ck
 
+# %% ../nbs/04d_learner.ipynb #46fd63f0
+RUN_FILES = ('best.safetensors', 'last.safetensors', 'history.json', 'history.png', 'predictions.json') # what a training run writes in its folder: the only files `overwrite` removes
+LOCK_FILE = '.mrl-run.lock' # a run folder's lock file, present while a run writes the folder: its pid, host and start time
+
+# %% ../nbs/04d_learner.ipynb #4d6b3a1f
+class RunFolderBusy(MrlError, RuntimeError):
+    "Another run, still alive (or on another machine), holds the run folder's lock."
+
+# %% ../nbs/04d_learner.ipynb #d8c10900
+def _pid_alive(
+    pid:int, # a process id of this machine
+) -> bool:
+    "Whether process `pid` exists on this machine."
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True                                   # it exists, and belongs to another user
+    except (OSError, OverflowError, ValueError): return False
+    return True
+
+# %% ../nbs/04d_learner.ipynb #0822a98f
+def _lock_holder(
+    raw:bytes, # the content of a lock file
+) -> dict:
+    "The run a lock file names (`{}` when it is empty or unreadable: a run killed while taking it)."
+    try: info = json.loads(raw)
+    except ValueError: return {}
+    return info if isinstance(info, dict) else {}
+
+# %% ../nbs/04d_learner.ipynb #3d9fe36c
+def _describe_holder(info:dict) -> str:
+    "The run of a lock file in words."
+    return f"pid {info.get('pid', '?')} on {info.get('host', '?')}, started {info.get('started', '?')}"
+
+def _gone(info:dict) -> bool:
+    "Whether the run that `info` names has ended: a process of this machine that no longer exists."
+    pid = info.get('pid')
+    return info.get('host') == socket.gethostname() and isinstance(pid, int) and pid != os.getpid() and not _pid_alive(pid)
+
+# %% ../nbs/04d_learner.ipynb #7410708c
+def _busy(path:Path, info:dict) -> RunFolderBusy:
+    "The error for a lock held by the run `info` names."
+    return RunFolderBusy(f"{path.parent} is in use by another training run ({_describe_holder(info)}); wait for it to end, or choose "
+                         f"another folder. If no run is using it (one on another machine that crashed), delete {path}")
+
+# %% ../nbs/04d_learner.ipynb #b729bbb0
+def _open_lock(
+    path:Path, # the lock file
+) -> tuple[int, dict]:
+    "`(descriptor, holder it names)` of the lock file at `path`, opened and locked by this process; `RunFolderBusy` if a live run holds it."
+    for _ in range(100):
+        if fcntl is None:                                                 # no flock: create it exclusively; a gone run's lock is removed
+            try: return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644), {}
+            except FileExistsError: info = _lock_holder(path.read_bytes())
+            if not _gone(info): raise _busy(path, info)
+            path.unlink(missing_ok=True); continue
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError: info = _lock_holder(os.pread(fd, 1 << 16, 0)); os.close(fd); raise _busy(path, info) from None
+        try: same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError: same = False
+        if not same: os.close(fd); continue                             # its run released and removed it meanwhile: lock the new one
+        info = _lock_holder(os.pread(fd, 1 << 16, 0))
+        if info and info.get('pid') != os.getpid() and not _gone(info): os.close(fd); raise _busy(path, info)   # flock that does not work
+        return fd, info
+    raise RunFolderBusy(f"Could not lock {path}: other runs keep taking and releasing it")
+
+# %% ../nbs/04d_learner.ipynb #cedf5465
+_HELD_LOCKS = {} # resolved run folder -> [descriptor of its lock file, depth]: the locks this process holds (re-entrant)
+
+def acquire_run_lock(
+    folder:str|Path, # a run folder (created if needed)
+) -> str|None:
+    "Lock `folder` for this process (again: re-entrant); a note when it took over the lock of a run that is gone; `RunFolderBusy` while a live run holds it."
+    key = Path(folder).resolve()
+    if key in _HELD_LOCKS: _HELD_LOCKS[key][1] += 1; return None
+    key.mkdir(parents=True, exist_ok=True)
+    try: fd, old = _open_lock(key/LOCK_FILE)
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as e: raise OSError(e.errno, f"Cannot create the lock file {key/LOCK_FILE}: {e.strerror}") from None
+    me = {'pid': os.getpid(), 'host': socket.gethostname(), 'started': time.strftime('%Y-%m-%d %H:%M:%S %z'), 'command': ' '.join(sys.argv)[:500]}
+    try: os.ftruncate(fd, 0); os.pwrite(fd, json.dumps(me).encode(), 0); os.fsync(fd)
+    except BaseException as e:
+        os.close(fd)
+        if isinstance(e, OSError): raise OSError(e.errno, f"Cannot write the lock file {key/LOCK_FILE}: {e.strerror or e}; nothing of the run was written") from None
+        raise
+    _HELD_LOCKS[key] = [fd, 1]
+    if old: return f"took over the lock of {key}, left by a run that ended without releasing it ({_describe_holder(old)})"
+
+# %% ../nbs/04d_learner.ipynb #bf7fd8cd
+def release_run_lock(
+    folder:str|Path, # a run folder this process locked with `acquire_run_lock`
+):
+    "Release the lock of `folder` (the last release removes the lock file); nothing if this process does not hold it."
+    key = Path(folder).resolve(); held = _HELD_LOCKS.get(key)
+    if held is None: return
+    held[1] -= 1
+    if held[1] > 0: return
+    fd = _HELD_LOCKS.pop(key)[0]
+    try:
+        if os.stat(key/LOCK_FILE).st_ino == os.fstat(fd).st_ino: (key/LOCK_FILE).unlink()   # still ours: removed while locked
+    except FileNotFoundError: pass
+    finally: os.close(fd)
+
+# %% ../nbs/04d_learner.ipynb #0bb0ddb2
+def _on_rank0(
+    fn:Callable, # what only the process that writes files does
+    device=None, # this process's device (where a distributed decision is reduced)
+):
+    "`fn()` on rank 0; when it fails there, every process of a distributed run raises (none waits for the others forever)."
+    rank, world = dist_info(); err = res = None
+    if rank == 0:
+        try: res = fn()
+        except (MrlError, ValueError, OSError) as e: err = e
+    failed = _all_reduce([float(err is not None)], 'max', device)[0] if world > 1 else err is not None
+    if err is not None: raise err
+    if failed: raise MrlError("the first process of this distributed run stopped with an error (see its message)")
+    return res
+
+# %% ../nbs/04d_learner.ipynb #faa7c917
+@contextmanager
+def run_lock(
+    folder:str|Path, # the run folder
+    device=None, # this process's device (where a distributed decision is reduced)
+    say:Callable|None=None, # prints the note of a taken-over lock (`None`: stderr)
+):
+    "Hold the lock of `folder` for a `with` block (rank 0 takes it; every rank fails if it cannot)."
+    note = _on_rank0(lambda: acquire_run_lock(folder), device)
+    if note: (say or (lambda s: print(f"note: {s}", file=sys.stderr)))(note)
+    try: yield
+    finally:
+        if dist_info()[0] == 0: release_run_lock(folder)
+
+# %% ../nbs/04d_learner.ipynb #c792094b
+def earlier_run(
+    folder:str|Path, # a run folder
+) -> list[Path]:
+    "The files of an earlier run (`RUN_FILES`) that `folder` holds."
+    return [Path(folder)/n for n in RUN_FILES if (Path(folder)/n).is_file()]
+
+# %% ../nbs/04d_learner.ipynb #d61881d9
+def prepare_run_folder(
+    folder:str|Path, # the run folder (locked by this run)
+    resume:bool=False, # the run continues the one in `folder`
+    overwrite:bool=False, # a new run replaces the one in `folder`: its `RUN_FILES` are removed (no other file)
+    hints:tuple[str, str]=('--resume', '--overwrite'), # how the user asks to resume or overwrite, for the message
+) -> list[Path]:
+    "Check `folder` before a run: an earlier run's files need `resume` or `overwrite`; with `overwrite`, remove them (only them). Returns what it removed."
+    if resume and overwrite: raise ValueError(f"{hints[0]} and {hints[1]} exclude each other: continue the run in {folder}, or replace it")
+    found = earlier_run(folder)
+    if resume or not found: return []
+    if not overwrite:
+        try: epoch = f", its last checkpoint at epoch {read_checkpoint_meta(Path(folder)/'last.safetensors').get('epoch')}"
+        except CheckpointError: epoch = ''
+        raise ValueError(f"{folder} holds an earlier run ({', '.join(p.name for p in found)}{epoch}): continue it with {hints[0]}, replace it "
+                         f"with {hints[1]} (which removes mrl's run files only: {', '.join(RUN_FILES)}), or choose another folder")
+    for p in found: p.unlink()
+    return found
+
 # %% ../nbs/04d_learner.ipynb #ff495e1b
 @patch
 def _weights_ok(self:Learner) -> bool:
@@ -495,11 +657,17 @@ def _end_epoch(self:Learner, row:dict):
     else:
         improved = row['f1'] > self.best_f1
         if improved: self.best_f1, self.best_epoch = row['f1'], self.epoch
-    if improved: self.save('best')
-    self.save('last')
-    if self.rank == 0:
-        atomic_write(self.path/'history.json', json.dumps(self.history, indent=1))
-        self.plot(self.path/'history.png')
+    try:
+        if improved: self.save('best')
+        self.save('last')
+        if self.rank == 0:
+            atomic_write(self.path/'history.json', json.dumps(self.history, indent=1))
+            self.plot(self.path/'history.png')
+    except OSError as e:
+        last = self.path/'last.safetensors'
+        kept = (f"{last} holds epoch {read_checkpoint_meta(last).get('epoch')}: make room and continue with --resume (qa_learner(resume=True))"
+                if last.exists() else "no checkpoint of this run is on disk")
+        raise OSError(e.errno, f"{e.strerror or e}; training stopped after epoch {self.epoch}, whose files were not all written; {kept}") from None
 
 # %% ../nbs/04d_learner.ipynb #966b45c0
 @patch
@@ -515,9 +683,17 @@ def _stop_early(self:Learner, t_start:float, time_limit:float|None, epochs:int) 
 
 # %% ../nbs/04d_learner.ipynb #9bf86ca4
 @patch
+def _prepare_folder(self:Learner, overwrite:bool):
+    "Before training, on rank 0 with the folder locked: refuse an earlier run unless resuming or `overwrite`; remove interrupted writes' temporaries."
+    if self.epoch == 0: prepare_run_folder(self.path, overwrite=overwrite, hints=('qa_learner(resume=True)', 'fit(overwrite=True)'))
+    stale = remove_stale_temporaries(self.path)
+    if stale and self.log: tqdm.write(f"Removed {len(stale)} temporary file(s) that an interrupted write left in the run folder: {[p.name for p in stale[:3]]}")
+
+@patch
 def fit(self:Learner,
     epochs:int|None=None, # total epochs to reach (default: `config.epochs`)
     time_limit:float|None=None, # stop after the epoch during which this many seconds have passed
+    overwrite:bool=False, # starting afresh in a folder that holds an earlier run: replace its files (`RUN_FILES`, no others)
 ) -> list:
     "Train until `epochs` epochs are done, validating, checkpointing and early-stopping after each; returns the history."
     epochs = epochs or self.config.epochs; main_log = self.log and self.rank == 0
@@ -525,19 +701,17 @@ def fit(self:Learner,
         if main_log: print(f"Already trained for {self.epoch} epochs (asked for {epochs}); nothing to do.")
         return self.history
     total_steps = epochs * int(_all_reduce([len(self.train_dl)], 'min', self.device)[0])
-    if self.rank == 0:
-        self.path.mkdir(parents=True, exist_ok=True)
-        stale = remove_stale_temporaries(self.path)
-        if stale and self.log: tqdm.write(f"Removed {len(stale)} temporary file(s) that an interrupted write left in the run folder: {[p.name for p in stale[:3]]}")
-    if main_log and self.valid_dl is None: tqdm.write("No validation data: training without EM/F1; best.safetensors is the last epoch's.")
-    table = HistoryTable(self.valid_dl is not None)
-    if main_log: tqdm.write(table.header())
-    t_start = time.perf_counter()
-    for epoch in tqdm(range(self.epoch, epochs), initial=self.epoch, total=epochs, disable=not self.show, desc='epochs'):
-        row = self._epoch_row(epoch, total_steps)
-        self._end_epoch(row)
-        if main_log: tqdm.write(table.row(row))
-        if self._stop_early(t_start, time_limit, epochs): break
+    with run_lock(self.path, self.device, tqdm.write if main_log else None):
+        _on_rank0(lambda: self._prepare_folder(overwrite), self.device)
+        if main_log and self.valid_dl is None: tqdm.write("No validation data: training without EM/F1; best.safetensors is the last epoch's.")
+        table = HistoryTable(self.valid_dl is not None)
+        if main_log: tqdm.write(table.header())
+        t_start = time.perf_counter()
+        for epoch in tqdm(range(self.epoch, epochs), initial=self.epoch, total=epochs, disable=not self.show, desc='epochs'):
+            row = self._epoch_row(epoch, total_steps)
+            self._end_epoch(row)
+            if main_log: tqdm.write(table.row(row))
+            if self._stop_early(t_start, time_limit, epochs): break
     return self.history
 
 # %% ../nbs/04d_learner.ipynb #84929333
@@ -686,22 +860,37 @@ def reading_exercises(
     return out, {'questions': len(examples), 'lookalikes': n_look, 'negatives': n_neg}
 
 # %% ../nbs/04d_learner.ipynb #db3490da
+def read_training_file(
+    path:str|Path, # a SQuAD-format `.json` / `.json.gz` file (or a FIFO) with reference answers
+    what:str='training file', # what the file is for, in messages
+) -> tuple[list, str]:
+    "`(QAExamples, SHA-256 of the file's content)`: questions without a usable answer are reported (stderr) and skipped; a file left with none is an error."
+    text = read_text(path, 'SQuAD file')
+    data = read_squad(parse_json(text, str(path)), source=str(path), require_answers=True)
+    if data.problems and _is_main(): print(f"{what}: {data.report(10)}", file=sys.stderr)
+    if not data.examples:
+        unanswered = [p for p in data.problems if p.action == 'skipped question' and p.field.startswith(('answer', 'is_impossible'))]
+        if unanswered: raise ValueError(f"{what} {path}: none of its {data.n_seen:,} questions has a usable answer (e.g. {unanswered[0]}); "
+                                        "training and validation need reference answers (a file without them is for mrl_predict_qa)")
+        raise ValueError(f"{what} {path} holds no usable question")
+    return data.examples, hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+# %% ../nbs/04d_learner.ipynb #c21a7144
 def read_examples(
-    path:str|Path, # a SQuAD-format `.json` / `.json.gz` file
+    path:str|Path, # a SQuAD-format `.json` / `.json.gz` file with reference answers
     what:str='SQuAD file', # what the file is for, in messages
 ) -> list:
-    "The `QAExample`s of a file; the reader's problem report goes to stderr, and a file with no question is an error."
-    data = read_squad(path)
-    if data.problems and _is_main(): print(f"{what}: {data.report(10)}", file=sys.stderr)
-    if not data.examples: raise ValueError(f"{what} {path} holds no usable question")
-    return data.examples
+    "The `QAExample`s of a file with reference answers (see `read_training_file`); the reader's problem report goes to stderr."
+    return read_training_file(path, what)[0]
 
 # %% ../nbs/04d_learner.ipynb #4db593b1
 def _model_config(vocab, overrides:dict|None, base:dict|None=None, chars:Vocab|None=None) -> DCNConfig:
-    "The `DCNConfig` of a model for `vocab`: `base`, then `overrides`, then the vocabularies' sizes and padding id."
+    "The `DCNConfig` of a model for `vocab` (`base`, then `overrides`, then the vocabularies' sizes and padding id), its size checked before any allocation."
     d = {**(base or {}), **(overrides or {}), 'vocab_size': len(vocab), 'pad_idx': vocab.pad_idx}
     if chars is not None: d['char_vocab_size'] = len(chars)
-    return DCNConfig.from_dict(d)
+    cfg = DCNConfig.from_dict(d)
+    check_model_size(lambda: DCN(cfg), 'model_config')
+    return cfg
 
 # %% ../nbs/04d_learner.ipynb #8b666559
 def _qa_datasets(train, valid, reader:Reader, max_context_len:int) -> tuple:

@@ -24,7 +24,7 @@ from .squad import Glove, NewWords, QADataset, QAExample, WordVocab, load_glove,
 from .coattention import mask_from_lengths
 from .decoder import DCN, DCNConfig, DCNOutput, best_span
 from .evaluation import decode_spans, exact_match_score, expected_calibration_error, metric_max_over_ground_truths
-from .checkpoints import Checkpoint, CheckpointError, check_config_dict, check_meta, load_checkpoint, save_checkpoint
+from .checkpoints import Checkpoint, CheckpointError, check_config_dict, check_meta, check_model_size, load_checkpoint, save_checkpoint
 
 # %% auto #0
 __all__ = ['MAX_EVAL_CONTEXT', 'OPTIONS_ADDED_LATER', 'BUNDLED_READER', 'HELDBACK_SAMPLE', 'PASSAGE_TOKENS', 'PASSAGE_OVERLAP',
@@ -216,6 +216,8 @@ def checkpoint_model(
         raise CheckpointError(f"{ck.path}: meta.model_config.vocab_size={cfg.vocab_size} does not fit meta.vocab ({len(vocab)} tokens)")
     if cfg.chars and (chars is None or cfg.char_vocab_size != len(chars)):
         raise CheckpointError(f"{ck.path}: meta.model_config.char_vocab_size={cfg.char_vocab_size} does not fit meta.char_vocab ({None if chars is None else len(chars)} characters)")
+    try: check_model_size(lambda: DCN(cfg), f"{ck.path}: meta.model_config")       # a forged size: refused before allocating
+    except ValueError as e: raise CheckpointError(str(e)) from None
     model = DCN(cfg)
     for n, p in model.named_parameters(): p.requires_grad_(n not in check_meta(m, ['frozen'], ck.path)['frozen'])
     glove = check_meta(m, ['glove'], ck.path)['glove'] if 'glove' in m else None
@@ -241,11 +243,18 @@ def load_reader(
     glove:str|Path|None=None, # a GloVe file to use instead of the one recorded in the checkpoint (same vectors)
 ) -> Reader:
     "The `Reader` of a checkpoint (by default the bundled one), in eval mode."
+    for name, v, kinds, want in (('path', path, (str, Path), 'a checkpoint file (a str or Path) or None for the bundled reader'),
+                                 ('device', device, (str, torch.device), "a str such as 'cpu' or 'cuda:0', a torch.device or None"),
+                                 ('glove', glove, (str, Path), 'a GloVe file (a str or Path) or None')):
+        if v is not None and not isinstance(v, kinds): raise TypeError(f"load_reader: {name} must be {want}, got {type(v).__name__} {repr(v)[:40]}")
+    if glove is not None and not Path(glove).is_file():
+        raise FileNotFoundError(f"load_reader: glove={str(glove)!r}: " + ("a folder, not a GloVe file" if Path(glove).is_dir() else "no such GloVe file"))
+    dev = device if isinstance(device, torch.device) else default_device(device)
     ck = load_checkpoint(bundled_reader_path() if path is None else path)
     r = checkpoint_model(ck)
     try: r.model.load_state_dict(ck.model)
-    except RuntimeError as e: raise CheckpointError(f"{path}: weights do not fit the stored DCN configuration: {e}") from None
-    r.model.to(default_device(device) if not isinstance(device, torch.device) else device).eval()
+    except RuntimeError as e: raise CheckpointError(f"{ck.path}: weights do not fit the stored DCN configuration: {e}") from None
+    r.model.to(dev).eval()
     r.glove_path = None if glove is None else str(glove)
     return r
 

@@ -4,49 +4,60 @@
 
 # %% auto #0
 __all__ = ['FORMULA_STARTS', 'exact_match_score', 'f1_score', 'metric_max_over_ground_truths', 'squad_metrics',
-           'squad_references', 'squad_evaluate', 'save_predictions', 'load_predictions', 'decode_spans',
-           'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS', 'META_TYPES', 'CheckpointError', 'get_rng_state',
-           'set_rng_state', 'canonical_json', 'nonfinite_tensors', 'Checkpoint', 'save_checkpoint', 'load_checkpoint',
-           'check_config_dict', 'check_meta', 'MAX_EVAL_CONTEXT', 'BUNDLED_READER', 'HELDBACK_SAMPLE', 'READER_META',
-           'read_questions', 'count_long_contexts', 'glove_checksum', 'glove_reference', 'load_reference_glove',
-           'add_unseen_words', 'Reader', 'checkpoint_model', 'bundled_reader_path', 'load_reader', 'Answer', 'Reading',
-           'predict_qa', 'export_reader', 'SCHEDULES', 'OPTIMIZERS', 'BAD_STREAK', 'DIVERGENCE_WINDOW',
-           'DIVERGENCE_FACTOR', 'DIVERGENCE_LOSS', 'TrainConfig', 'lr_factor', 'dist_info', 'init_distributed',
-           'TrainingDiverged', 'loss_exploded', 'NaNGuard', 'HistoryTable', 'plot_history', 'Learner', 'read_examples',
+           'squad_references', 'squad_evaluate', 'lone_surrogate', 'predictions_format', 'save_predictions',
+           'load_predictions', 'decode_spans', 'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS', 'MAX_MODEL_PARAMS',
+           'META_TYPES', 'CheckpointError', 'get_rng_state', 'set_rng_state', 'canonical_json', 'nonfinite_tensors',
+           'Checkpoint', 'save_checkpoint', 'load_checkpoint', 'read_checkpoint_meta', 'check_config_dict',
+           'model_parameters', 'check_model_size', 'check_meta', 'MAX_EVAL_CONTEXT', 'BUNDLED_READER',
+           'HELDBACK_SAMPLE', 'READER_META', 'read_questions', 'count_long_contexts', 'glove_checksum',
+           'glove_reference', 'load_reference_glove', 'add_unseen_words', 'Reader', 'checkpoint_model',
+           'bundled_reader_path', 'load_reader', 'Answer', 'Reading', 'predict_qa', 'export_reader', 'SCHEDULES',
+           'OPTIMIZERS', 'BAD_STREAK', 'DIVERGENCE_WINDOW', 'DIVERGENCE_FACTOR', 'DIVERGENCE_LOSS', 'RUN_FILES',
+           'LOCK_FILE', 'TrainConfig', 'lr_factor', 'dist_info', 'init_distributed', 'TrainingDiverged',
+           'loss_exploded', 'NaNGuard', 'HistoryTable', 'plot_history', 'Learner', 'RunFolderBusy', 'acquire_run_lock',
+           'release_run_lock', 'run_lock', 'earlier_run', 'prepare_run_folder', 'read_training_file', 'read_examples',
            'new_reader', 'qa_learner', 'data_report', 'SAMPLE_DEMO', 'PRESETS', 'check_input_file',
-           'check_writable_folder', 'read_json_option', 'model_config_option', 'run_versions', 'mrl_train_qa',
-           'mrl_predict_qa', 'mrl_ask', 'mrl_demo', 'mrl_eval_squad']
+           'check_writable_folder', 'check_output_file', 'check_not_inputs', 'read_json_option', 'model_config_option',
+           'run_versions', 'check_resume_data', 'mrl_train_qa', 'mrl_predict_qa', 'mrl_eval_squad', 'mrl_ask',
+           'mrl_demo']
 
 # %% ../nbs/04_training.ipynb #5264fd3a
 from .evaluation import (
     FORMULA_STARTS, exact_match_score, f1_score, metric_max_over_ground_truths, squad_metrics, squad_references,
-    squad_evaluate, save_predictions, load_predictions, decode_spans)
+    squad_evaluate, lone_surrogate, predictions_format, save_predictions, load_predictions, decode_spans)
 from .checkpoints import (
-    CHECKPOINT_FORMAT, OLD_CHECKPOINT_FORMATS, META_TYPES, CheckpointError, get_rng_state, set_rng_state,
-    canonical_json, nonfinite_tensors, Checkpoint, save_checkpoint, load_checkpoint, check_config_dict, check_meta)
+    CHECKPOINT_FORMAT, OLD_CHECKPOINT_FORMATS, MAX_MODEL_PARAMS, META_TYPES, CheckpointError, get_rng_state,
+    set_rng_state, canonical_json, nonfinite_tensors, Checkpoint, save_checkpoint, load_checkpoint,
+    read_checkpoint_meta, check_config_dict, model_parameters, check_model_size, check_meta)
 from .reader import (
     MAX_EVAL_CONTEXT, BUNDLED_READER, HELDBACK_SAMPLE, READER_META, read_questions, count_long_contexts,
     glove_checksum, glove_reference, load_reference_glove, add_unseen_words, Reader, checkpoint_model,
     bundled_reader_path, load_reader, Answer, Reading, predict_qa, export_reader)
 from .learner import (
-    SCHEDULES, OPTIMIZERS, BAD_STREAK, DIVERGENCE_WINDOW, DIVERGENCE_FACTOR, DIVERGENCE_LOSS, TrainConfig, lr_factor,
-    dist_info, init_distributed, TrainingDiverged, loss_exploded, NaNGuard, HistoryTable, plot_history, Learner,
-    read_examples, new_reader, qa_learner, data_report)
+    SCHEDULES, OPTIMIZERS, BAD_STREAK, DIVERGENCE_WINDOW, DIVERGENCE_FACTOR, DIVERGENCE_LOSS, RUN_FILES, LOCK_FILE,
+    TrainConfig, lr_factor, dist_info, init_distributed, TrainingDiverged, loss_exploded, NaNGuard, HistoryTable,
+    plot_history, Learner, RunFolderBusy, acquire_run_lock, release_run_lock, run_lock, earlier_run,
+    prepare_run_folder, read_training_file, read_examples, new_reader, qa_learner, data_report)
 from .cli import (
-    SAMPLE_DEMO, PRESETS, check_input_file, check_writable_folder, read_json_option, model_config_option,
-    run_versions, mrl_train_qa, mrl_predict_qa, mrl_ask, mrl_demo, mrl_eval_squad)
+    SAMPLE_DEMO, PRESETS, check_input_file, check_writable_folder, check_output_file, check_not_inputs,
+    read_json_option, model_config_option, run_versions, check_resume_data, mrl_train_qa, mrl_predict_qa,
+    mrl_eval_squad, mrl_ask, mrl_demo)
 
 # %% ../nbs/04_training.ipynb #ae7cc32c
 _all_ = ['FORMULA_STARTS', 'exact_match_score', 'f1_score', 'metric_max_over_ground_truths', 'squad_metrics',
-       'squad_references', 'squad_evaluate', 'save_predictions', 'load_predictions', 'decode_spans',
-       'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS', 'META_TYPES', 'CheckpointError', 'get_rng_state',
-       'set_rng_state', 'canonical_json', 'nonfinite_tensors', 'Checkpoint', 'save_checkpoint', 'load_checkpoint',
-       'check_config_dict', 'check_meta', 'MAX_EVAL_CONTEXT', 'BUNDLED_READER', 'HELDBACK_SAMPLE', 'READER_META',
-       'read_questions', 'count_long_contexts', 'glove_checksum', 'glove_reference', 'load_reference_glove',
-       'add_unseen_words', 'Reader', 'checkpoint_model', 'bundled_reader_path', 'load_reader', 'Answer', 'Reading',
-       'predict_qa', 'export_reader', 'SCHEDULES', 'OPTIMIZERS', 'BAD_STREAK', 'DIVERGENCE_WINDOW',
-       'DIVERGENCE_FACTOR', 'DIVERGENCE_LOSS', 'TrainConfig', 'lr_factor', 'dist_info', 'init_distributed',
-       'TrainingDiverged', 'loss_exploded', 'NaNGuard', 'HistoryTable', 'plot_history', 'Learner', 'read_examples',
+       'squad_references', 'squad_evaluate', 'lone_surrogate', 'predictions_format', 'save_predictions',
+       'load_predictions', 'decode_spans', 'CHECKPOINT_FORMAT', 'OLD_CHECKPOINT_FORMATS', 'MAX_MODEL_PARAMS',
+       'META_TYPES', 'CheckpointError', 'get_rng_state', 'set_rng_state', 'canonical_json', 'nonfinite_tensors',
+       'Checkpoint', 'save_checkpoint', 'load_checkpoint', 'read_checkpoint_meta', 'check_config_dict',
+       'model_parameters', 'check_model_size', 'check_meta', 'MAX_EVAL_CONTEXT', 'BUNDLED_READER',
+       'HELDBACK_SAMPLE', 'READER_META', 'read_questions', 'count_long_contexts', 'glove_checksum',
+       'glove_reference', 'load_reference_glove', 'add_unseen_words', 'Reader', 'checkpoint_model',
+       'bundled_reader_path', 'load_reader', 'Answer', 'Reading', 'predict_qa', 'export_reader', 'SCHEDULES',
+       'OPTIMIZERS', 'BAD_STREAK', 'DIVERGENCE_WINDOW', 'DIVERGENCE_FACTOR', 'DIVERGENCE_LOSS', 'RUN_FILES',
+       'LOCK_FILE', 'TrainConfig', 'lr_factor', 'dist_info', 'init_distributed', 'TrainingDiverged',
+       'loss_exploded', 'NaNGuard', 'HistoryTable', 'plot_history', 'Learner', 'RunFolderBusy', 'acquire_run_lock',
+       'release_run_lock', 'run_lock', 'earlier_run', 'prepare_run_folder', 'read_training_file', 'read_examples',
        'new_reader', 'qa_learner', 'data_report', 'SAMPLE_DEMO', 'PRESETS', 'check_input_file',
-       'check_writable_folder', 'read_json_option', 'model_config_option', 'run_versions', 'mrl_train_qa',
-       'mrl_predict_qa', 'mrl_ask', 'mrl_demo', 'mrl_eval_squad']
+       'check_writable_folder', 'check_output_file', 'check_not_inputs', 'read_json_option', 'model_config_option',
+       'run_versions', 'check_resume_data', 'mrl_train_qa', 'mrl_predict_qa', 'mrl_eval_squad', 'mrl_ask',
+       'mrl_demo']
