@@ -640,14 +640,14 @@ def _ask_files() -> dict:
 
 ASK_CASES = [("an empty question", lambda f: ['', '--context', ASK_CONTEXT], ['QUESTION', 'empty']),
              ("a question of spaces", lambda f: ['  \t', '--context', ASK_CONTEXT], ['QUESTION', 'empty']),
-             ("neither --context nor --context_file", lambda f: ['Where?'], ['--context', '--context_file']),
-             ("both --context and --context_file", lambda f: ['Where?', '--context', ASK_CONTEXT, '--context_file', f['ctx.txt']], ['--context', '--context_file']),
+             ("neither --context nor --file", lambda f: ['Where?'], ['--context', '--file']),
+             ("both --context and --file", lambda f: ['Where?', '--context', ASK_CONTEXT, '--file', f['ctx.txt']], ['--context', '--file']),
              ("--context ''", lambda f: ['Where?', '--context', ''], ['--context', 'empty']),
-             ("--context_file missing", lambda f: ['Where?', '--context_file', W/'nope.txt'], ['--context_file', 'nope.txt']),
-             ("--context_file a folder", lambda f: ['Where?', '--context_file', W], ['--context_file', 'folder']),
-             ("--context_file in Latin-1", lambda f: ['Where?', '--context_file', f['latin1.txt']], ['latin1.txt', 'UTF-8', 'byte']),
-             ("--context_file empty", lambda f: ['Where?', '--context_file', f['empty.txt']], ['empty.txt', 'empty']),
-             ("--context_file of blank lines", lambda f: ['Where?', '--context_file', f['blank.txt']], ['blank.txt', 'empty']),
+             ("--file missing", lambda f: ['Where?', '--file', W/'nope.txt'], ['--file', 'nope.txt']),
+             ("--file a folder", lambda f: ['Where?', '--file', W], ['--file', 'folder']),
+             ("--file in Latin-1", lambda f: ['Where?', '--file', f['latin1.txt']], ['latin1.txt', 'UTF-8', 'byte']),
+             ("--file empty", lambda f: ['Where?', '--file', f['empty.txt']], ['empty.txt', 'empty']),
+             ("--file of blank lines", lambda f: ['Where?', '--file', f['blank.txt']], ['blank.txt', 'empty']),
              ("--checkpoint missing", lambda f: ['Where?', '--context', ASK_CONTEXT, '--checkpoint', W/'nope.safetensors'], ['--checkpoint', 'nope.safetensors']),
              ("--checkpoint a folder", lambda f: ['Where?', '--context', ASK_CONTEXT, '--checkpoint', W], ['--checkpoint', 'folder']),
              ("--checkpoint a text file", lambda f: ['Where?', '--context', ASK_CONTEXT, '--checkpoint', W/'text.safetensors'], ['text.safetensors']),
@@ -669,16 +669,16 @@ def _ask_answer(o, e, context):
     text, a, z = m[1], int(m[2]), int(m[3])
     return ('handled correctly', one_line(o)) if context[a:z] == text else ('silent wrong', f"characters {a}–{z} are {context[a:z]!r}, not {text!r}")
 
-@case(6, "mrl_ask: --context_file with a UTF-8 BOM (offsets in the text without it)")
+@case(6, "mrl_ask: --file with a UTF-8 BOM (offsets in the text without it)")
 def _():
     f = _ask_files()
-    rc, o, e = run_inproc('mrl_ask', 'Where is Paris?', '--context_file', f['bom.txt'], '--checkpoint', tiny_reader_path())
+    rc, o, e = run_inproc('mrl_ask', 'Where is Paris?', '--file', f['bom.txt'], '--checkpoint', tiny_reader_path())
     return classify_cli(rc, o, e, 'mrl_ask', ok=lambda o, e: _ask_answer(o, e, ASK_CONTEXT))
 
 @case(6, "mrl_ask: a context of 10,051 tokens (searched up to 10,000)")
 def _():
     f = _ask_files()
-    rc, o, e = run_inproc('mrl_ask', 'Where?', '--context_file', f['long.txt'], '--checkpoint', tiny_reader_path())
+    rc, o, e = run_inproc('mrl_ask', 'Where?', '--file', f['long.txt'], '--checkpoint', tiny_reader_path())
     ok = lambda o, e: ('counted skip', one_line(e.strip() or o)) if '10,000' in o + e else ('silent wrong', 'the cut is not reported: ' + one_line(o))
     return classify_cli(rc, o, e, 'mrl_ask', ok=ok)
 

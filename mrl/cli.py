@@ -16,15 +16,15 @@ from .squad import split_by_article
 from .decoder import DCN, DCNConfig
 from .evaluation import _what, load_predictions, lone_surrogate, predictions_format, save_predictions, squad_metrics, squad_references
 from .checkpoints import check_config_dict, check_model_size, read_checkpoint_meta
-from .reader import HELDBACK_SAMPLE, MAX_EVAL_CONTEXT, Reader, _check_text, count_long_contexts, load_reader, read_questions
+from .reader import HELDBACK_SAMPLE, TOP_PASSAGES, Reader, _check_text, as_documents, export_reader, load_reader, read_questions
 from .learner import (
     LOCK_FILE, RUN_FILES, Learner, TrainConfig, _on_rank0, data_report, dist_info, init_distributed, prepare_run_folder, qa_learner,
     read_examples, read_training_file, run_lock)
 
 # %% auto #0
-__all__ = ['SAMPLE_DEMO', 'PRESETS', 'check_input_file', 'check_writable_folder', 'check_output_file', 'check_not_inputs',
-           'read_json_option', 'model_config_option', 'run_versions', 'check_resume_data', 'mrl_train_qa',
-           'mrl_predict_qa', 'mrl_eval_squad', 'mrl_ask', 'mrl_demo']
+__all__ = ['SAMPLE_DEMO', 'PRESETS', 'UNANSWERABLE_DEMO', 'check_input_file', 'check_writable_folder', 'check_output_file',
+           'check_not_inputs', 'read_json_option', 'model_config_option', 'run_versions', 'check_resume_data',
+           'mrl_train_qa', 'mrl_predict_qa', 'mrl_eval_squad', 'mrl_ask', 'mrl_demo']
 
 # %% ../nbs/04e_cli.ipynb #22d3cee4
 def _check_at_least(name:str, value, lo):
@@ -185,7 +185,7 @@ def check_resume_data(
 
 # %% ../nbs/04e_cli.ipynb #2315041b
 def _finish_run(learn:Learner, out:str|Path) -> str|None:
-    "After training: predictions of the best checkpoint on the validation data (saved), and the closing line (rank 0)."
+    "After training: predictions of the best checkpoint on the validation data, its reader calibrated on them (`reader.safetensors`), and the closing line (rank 0)."
     out = Path(out)
     if learn.valid_dl is None:
         loss = (learn.history[-1] if learn.history else {}).get('train_loss')
@@ -195,9 +195,12 @@ def _finish_run(learn:Learner, out:str|Path) -> str|None:
     preds = learn.predict()
     if learn.rank != 0: return None
     save_predictions(preds, out/'predictions.json')
+    cal = learn.reader.calibrate(learn.valid_dl.dataset.examples, progress=learn.show)
+    export_reader(out/'best.safetensors', out/'reader.safetensors', calibration=cal)
     best = learn.history[learn.best_epoch - 1]
     return (f"best epoch {learn.best_epoch}: exact_match {best['exact_match']:.2f} f1 {best['f1']:.2f}; checkpoints {out}/best.safetensors, "
-            f"{out}/last.safetensors; predictions {out}/predictions.json; plot {out}/history.png")
+            f"{out}/last.safetensors; predictions {out}/predictions.json; plot {out}/history.png; the reader to use, "
+            f"calibrated on the validation questions (temperature {cal['temperature']:.2f}, says \"no answer\" under score {cal['threshold']:.3f}): {out}/reader.safetensors")
 
 # %% ../nbs/04e_cli.ipynb #190c93b0
 def _start_run(
@@ -313,9 +316,12 @@ def mrl_predict_qa(
     bs:int=64, # batch size
     device:str=None, # cpu, cuda, mps; default: $MRL_DEVICE or the best available
     glove:str=None, # the GloVe file the model was trained with, if it has moved (checked against the checkpoint's record)
+    documents:bool=False, # ask each question of its whole article (its paragraphs joined), not of its paragraph
+    abstain:bool=False, # write an empty answer where the reader finds none (under its calibrated threshold); SQuAD v1.1 questions all have one
+    top_k:int=TOP_PASSAGES, # passages read per question, the best by BM25, when a text has more
     progress:bool=True, # progress bar; --no-progress for logs
 ):
-    "Answer every question of a SQuAD-format file with a trained DCN (the bundled reader by default); print EM/F1 when the file has answers."
+    "Answer every question of a SQuAD-format file — asked of its paragraph, or of its whole article — with a trained DCN (the bundled reader by default); print EM/F1 when the file has answers."
     check_input_file(data, 'DATA', stream=True); check_input_file(checkpoint, '--checkpoint'); check_input_file(glove, '--glove'); _check_at_least('bs', bs, 1)
     if file_suffix(data) == '.safetensors': raise ValueError(f"DATA ({data}) is a checkpoint: give the SQuAD file first and the checkpoint with --checkpoint (mrl_predict_qa DATA --checkpoint CK)")
     fmt = predictions_format(out, '--out'); check_output_file(out, '--out')
@@ -324,10 +330,11 @@ def mrl_predict_qa(
     raw = read_json(data, 'SQuAD file')
     examples = read_questions(raw, str(data))
     if fmt == 'csv': _csv_can_hold(examples, str(data))
-    preds = reader.predict(examples, bs=bs, progress=progress)
+    _check_at_least('top_k', top_k, 1)
+    preds = reader.predict(as_documents(examples) if documents else examples, bs=bs, progress=progress, top_k=top_k, abstain=abstain)
     save_predictions(preds, out)
-    n_q, n_c = count_long_contexts(examples, MAX_EVAL_CONTEXT)
-    print(f"{len(preds):,} predictions written to {out}" + (f"; {n_q:,} questions in {n_c:,} contexts longer than {MAX_EVAL_CONTEXT:,} tokens were answered from their first {MAX_EVAL_CONTEXT:,} tokens" if n_q else ''))
+    none = sum(a == '' for a in preds.values())
+    print(f"{len(preds):,} predictions written to {out}" + (" (each question asked of its whole article)" if documents else '') + (f"; no answer found for {none:,}" if abstain else ''))
     _print_scores(raw, preds, str(data))
 
 # %% ../nbs/04e_cli.ipynb #ae50b62b
@@ -353,23 +360,26 @@ def mrl_eval_squad(
 @cli_command
 def mrl_ask(
     question:str, # the question
-    context:str=None, # the passage to find the answer in
-    context_file:str=None, # a UTF-8 text file holding the passage (instead of --context); /dev/stdin or a pipe too
+    context:str=None, # the text to find the answer in: a passage or a whole document
+    file:str=None, # a UTF-8 text file to find the answer in, of any length (instead of --context); /dev/stdin or a pipe too
+    top_k:int=TOP_PASSAGES, # passages read, the best by BM25, when the text has more
+    abstain:bool=True, # say "no answer" when the best span scores under the reader's threshold; --no-abstain always gives one
     checkpoint:str=None, # a checkpoint of a reader you trained; default: the reader bundled with mrl
     device:str=None, # cpu, cuda, mps; default: $MRL_DEVICE or the best available
 ):
-    "Answer one question about a passage and print the answer with its score."
-    if (context is None) == (context_file is None): raise ValueError("give the passage with either --context TEXT or --context_file FILE")
-    check_input_file(context_file, '--context_file', stream=True); check_input_file(checkpoint, '--checkpoint')
-    if context_file is not None: context = read_text(context_file, 'passage (--context_file)')
-    _check_text(question, 'QUESTION'); _check_text(context, '--context' if context_file is None else f'--context_file {context_file}')
+    "Answer one question about a text — a passage or a whole document — and print the answer with its score, or \"no answer\"."
+    if (context is None) == (file is None): raise ValueError("give the text with either --context TEXT or --file FILE")
+    check_input_file(file, '--file', stream=True); check_input_file(checkpoint, '--checkpoint'); _check_at_least('top_k', top_k, 1)
+    if file is not None: context = read_text(file, 'text (--file)')
+    _check_text(question, 'QUESTION'); _check_text(context, '--context' if file is None else f'--file {file}')
     reader = load_reader(checkpoint, default_device(device))
     with warnings.catch_warnings(record=True) as notes:
         warnings.simplefilter('always')
-        a = reader.answer(question, context)
+        a = reader.answer(question, context, top_k, abstain)
     for n in notes: print(f"mrl_ask: note: {n.message}", file=sys.stderr)
-    text = a.text.encode('utf-8', 'backslashreplace').decode('utf-8')      # a lone surrogate (from a byte the shell could not decode) as \udcXX
-    print(f"{text}\t(score {a.score:.2f}, characters {a.start}–{a.end})")
+    safe = lambda t: t.encode('utf-8', 'backslashreplace').decode('utf-8')      # a lone surrogate (from a byte the shell could not decode) as \udcXX
+    if a.found: print(f"{safe(a.text)}\t(score {a.score:.2f}, characters {a.start}–{a.end})")
+    else: print(f"no answer\t(score {a.score:.2f}; best guess {safe(a.best or '')!r})")
 
 # %% ../nbs/04e_cli.ipynb #d38d75e8
 def _demo_reader(reader:Reader, n_show:int, progress:bool) -> dict:
@@ -385,6 +395,21 @@ def _demo_reader(reader:Reader, n_show:int, progress:bool) -> dict:
     print(f"  {len(ex)} held-back questions about {len({e.title for e in ex})} passages: exact match {m['exact_match']:.1f}, "
           f"F1 {m['f1']:.1f}; answered in {dt:.1f} s ({len(ex)/dt:.0f} questions/s)")
     return m
+
+# %% ../nbs/04e_cli.ipynb #2e08b5d4
+UNANSWERABLE_DEMO = "Who won the 1998 FIFA World Cup?" # asked of the held-back passages by `mrl_demo`: none of them says
+
+def _demo_documents(reader:Reader, n_show:int) -> dict:
+    "Ask some held-back questions of all the held-back passages at once, and one question none of them answers; print what the reader says."
+    ex = read_examples(sample_path(HELDBACK_SAMPLE), 'held-back sample')
+    doc = as_documents(ex)[0].context
+    picks = ex[::max(1, len(ex) // max(n_show // 2, 1))][:max(n_show // 2, 1)]
+    answers = reader.answer_many([e.question for e in picks] + [UNANSWERABLE_DEMO], doc, progress=False)
+    n_passages = len({e.context for e in ex})
+    for e, a in zip(picks, answers):
+        print(f"  Q: {e.question}\n     answer from the whole text ({n_passages} passages): {a}; reference: {e.answer_texts[0]!r}")
+    print(f"  Q: {UNANSWERABLE_DEMO} (none of the passages says)\n     {answers[-1]}")
+    return {'document_answers': [a.text for a in answers[:-1]], 'unanswerable_found': answers[-1].found}
 
 # %% ../nbs/04e_cli.ipynb #154e7fa6
 def _demo_smiles() -> dict:
@@ -417,13 +442,15 @@ def mrl_demo(
     checkpoint:str=None, # a reader to show instead of the bundled one
     progress:bool=False, # progress bars
 ):
-    "Show mrl on bundled data: the bundled reader answering questions about passages it never saw, and the SMILES pipeline."
+    "Show mrl on bundled data: the bundled reader answering questions about passages it never saw (alone, and as one document), and the SMILES pipeline."
     check_input_file(checkpoint, '--checkpoint'); _check_at_least('n_show', n_show, 0)
     t0 = time.perf_counter()
     reader = load_reader(checkpoint, 'cpu')
     card = reader.meta.get('card', {})
     print(f"Question answering: the {'bundled ' if checkpoint is None else ''}reader ({card.get('summary', reader.model.config.to_dict())})")
     _demo_reader(reader, n_show, progress)
+    print("Whole texts: the same passages as one document, and a question they cannot answer")
+    _demo_documents(reader, n_show)
     print("Chemistry: the bundled 2,000 MOSES SMILES")
     _demo_smiles()
     print(f"done in {time.perf_counter() - t0:.0f} s")

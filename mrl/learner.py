@@ -464,7 +464,7 @@ def load(self:Learner,
     return ck
 
 # %% ../nbs/04d_learner.ipynb #46fd63f0
-RUN_FILES = ('best.safetensors', 'last.safetensors', 'history.json', 'history.png', 'predictions.json') # what a training run writes in its folder: the only files `overwrite` removes
+RUN_FILES = ('best.safetensors', 'last.safetensors', 'history.json', 'history.png', 'predictions.json', 'reader.safetensors') # what a training run writes in its folder: the only files `overwrite` removes
 LOCK_FILE = '.mrl-run.lock' # a run folder's lock file, present while a run writes the folder: its pid, host and start time
 
 # %% ../nbs/04d_learner.ipynb #4d6b3a1f

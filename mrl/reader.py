@@ -30,7 +30,8 @@ from .checkpoints import Checkpoint, CheckpointError, check_config_dict, check_m
 __all__ = ['MAX_EVAL_CONTEXT', 'OPTIONS_ADDED_LATER', 'BUNDLED_READER', 'HELDBACK_SAMPLE', 'PASSAGE_TOKENS', 'PASSAGE_OVERLAP',
            'TOP_PASSAGES', 'READER_META', 'read_questions', 'count_long_contexts', 'glove_checksum', 'glove_reference',
            'load_reference_glove', 'add_unseen_words', 'Reader', 'checkpoint_model', 'bundled_reader_path',
-           'load_reader', 'split_passages', 'PassageRanker', 'Answer', 'Reading', 'predict_qa', 'export_reader']
+           'load_reader', 'split_passages', 'PassageRanker', 'Answer', 'Reading', 'as_documents', 'predict_qa',
+           'export_reader']
 
 # %% ../nbs/04c_reader.ipynb #80a55c53
 MAX_EVAL_CONTEXT = 10_000 # context tokens searched for an answer at validation and prediction
@@ -499,10 +500,21 @@ def predict(self:Reader,
     device:str|torch.device|None=None, # move the model there first; `None`: leave it where it is
     progress:bool=True, # progress bar
     top_k:int=TOP_PASSAGES, # passages read per question when a context has more (see `answer_many`)
+    abstain:bool=False, # answer '' when the reader finds no answer (a calibrated reader's threshold); off: SQuAD v1.1 questions all have one
 ) -> dict:
-    "`{question_id: answer_text}` for every one of `examples`, answers cut from their contexts; every question gets its best span (SQuAD v1.1 has no \"no answer\")."
+    "`{question_id: answer_text}` for every one of `examples`, answers cut from their contexts (`''` where the reader abstains, with `abstain`)."
     if device is not None: self.model.to(device if isinstance(device, torch.device) else default_device(device))
-    return {a.qid: a.text for a in self._answer(list(examples), bs, progress, top_k, abstain=False)}
+    return {a.qid: a.text for a in self._answer(list(examples), bs, progress, top_k, abstain)}
+
+# %% ../nbs/04c_reader.ipynb #34213b58
+def as_documents(
+    examples:Sequence[QAExample], # questions about paragraphs, e.g. from `read_questions`
+) -> list[QAExample]:
+    "The same questions, each asked of its whole article — the article's paragraphs joined by blank lines — instead of its paragraph."
+    articles = {}
+    for e in examples: articles.setdefault((e.article_idx, e.title), {}).setdefault(e.paragraph_idx, e.context)
+    text = {k: '\n\n'.join(ps[p] for p in sorted(ps)) for k, ps in articles.items()}
+    return [QAExample(e.qid, e.title, e.article_idx, -1, text[(e.article_idx, e.title)], e.question, []) for e in examples]
 
 # %% ../nbs/04c_reader.ipynb #e4920b50
 def predict_qa(
