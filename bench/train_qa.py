@@ -29,7 +29,8 @@ from mrl.training import TrainConfig, qa_learner, squad_metrics
 DATA = Path(__file__).resolve().parents[2]/'shared'/'data'/'squad'/'squad-v1.1-dev-40art.json.gz'
 SPLIT_SEED, N_DEV, N_TEST = 0, 6, 8
 BASE = {'hidden': 100, 'pool': 4}
-PAPER_OFF = {'exact_match': False, 'aligned_question': False, 'chars': False, 'tune_top_k': 0, 'coattention_layers': 1}
+PAPER_OFF = {'exact_match': False, 'aligned_question': False, 'chars': False, 'tune_top_k': 0, 'coattention_layers': 1,
+             'no_answer': False, 'features_at_fusion': False}   # the ablation (mrl 0.2) compared input features on the paper's architecture
 VARIANTS = {
     'paper':         {},                                                     # the paper's DCN (words only), at the ablation's size
     'exact_match':   {'exact_match': True},
@@ -45,7 +46,7 @@ VARIANTS = {
     'all-tune_top_k': {'exact_match': True, 'aligned_question': True, 'chars': True, 'coattention_layers': 2},
     'all-dcn_plus':  {'exact_match': True, 'aligned_question': True, 'chars': True, 'tune_top_k': 1000},
 }
-TRAIN = dict(epochs=12, bs=32, lr=2e-3, schedule='cosine', warmup=0.05, clip=5.0, seed=0)
+TRAIN = dict(epochs=12, bs=32, lr=2e-3, schedule='cosine', warmup=0.05, clip=5.0, seed=0, negatives=0., lookalikes=0.)   # no reading exercises (mrl 0.2's training)
 
 def split_articles(examples):
     "`(train, dev, test)` examples of disjoint articles: a fixed shuffle of the sorted titles."
@@ -64,7 +65,7 @@ def run(name, mc, train, valid, out, epochs, threads, progress):
     t0 = time.perf_counter()
     learn = qa_learner(train, valid, cfg, mc, out, max_context_len=600, progress=progress)
     n_params = sum(p.numel() for p in learn.params)
-    learn.fit()
+    learn.fit(overwrite=True)                     # a rerun of a variant replaces its run files
     hist = learn.history
     best = max(hist, key=lambda h: h['f1'])
     res = {'variant': name, 'model_config': mc, 'train_config': cfg.to_dict(), 'n_train': len(learn.train_dl.dataset),

@@ -222,7 +222,7 @@ def mrl_train_qa(
     train:str=None, # SQuAD v1.1 JSON file (.json or .json.gz) to train on; default: the bundled 5-article sample
     valid:str=None, # SQuAD JSON file to validate on; default: hold out whole articles of TRAIN
     valid_pct:float=0.2, # without VALID: share of TRAIN's articles held out for validation (at least one; 0: train without validation)
-    out:str='runs/qa', # run folder: best.safetensors, last.safetensors, history.json, history.png, predictions.json
+    out:str='runs/qa', # run folder: best.safetensors, last.safetensors, history.json, history.png, predictions.json, reader.safetensors (calibrated)
     preset:str=None, # `reader`: the bundled reader's recipe; `paper`: the paper's DCN; options given explicitly win
     epochs:int=None, # total epochs; default 20, or 8 on the bundled sample (or the preset's)
     bs:int=None, # batch size per process; default 64, or 32 on the bundled sample (or the preset's)
@@ -402,7 +402,7 @@ UNANSWERABLE_DEMO = "Who won the 1998 FIFA World Cup?" # asked of the held-back 
 def _demo_documents(reader:Reader, n_show:int) -> dict:
     "Ask some held-back questions of all the held-back passages at once, and one question none of them answers; print what the reader says."
     ex = read_examples(sample_path(HELDBACK_SAMPLE), 'held-back sample')
-    doc = as_documents(ex)[0].context
+    doc = '\n\n'.join(dict.fromkeys(e.context for e in ex))                  # the passages, one after the other
     picks = ex[::max(1, len(ex) // max(n_show // 2, 1))][:max(n_show // 2, 1)]
     answers = reader.answer_many([e.question for e in picks] + [UNANSWERABLE_DEMO], doc, progress=False)
     n_passages = len({e.context for e in ex})

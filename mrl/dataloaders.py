@@ -249,7 +249,11 @@ def save(self:Vocab,
          path:str|Path, # JSON file to write (atomically)
         ) -> Path:
     "Write the vocabulary (class, settings and tokens) as JSON."
-    return atomic_write(path, json.dumps(self.to_json(), ensure_ascii=False, indent=1))
+    text = json.dumps(self.to_json(), ensure_ascii=False, indent=1)
+    if not text.isascii():
+        try: text.encode('utf-8')
+        except UnicodeEncodeError: text = json.dumps(self.to_json(), indent=1)   # a lone surrogate: written as a \\udcXX escape
+    return atomic_write(path, text)
 
 # %% ../nbs/01_dataloaders.ipynb #8f448231
 def _function_fields(

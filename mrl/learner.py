@@ -283,7 +283,7 @@ class Learner:
         config:TrainConfig|None=None, # optimisation settings
         path:str|Path='runs/qa', # folder for checkpoints, history and plot
         vocab=None, # the vocabulary, stored in checkpoints for prediction
-        loss_func:Callable=dcn_loss, # `loss_func(output, start, end)`
+        loss_func:Callable=dcn_loss, # `loss_func(output, start, end)`, also given `no_answer=` (bool per question) for a batch holding negatives
         device:str|torch.device|None=None, # where to train; `None`: `default_device()`
         progress:bool=True, # show progress bars
         log:bool=True, # print the metrics table (one row per epoch) and early-stopping notes
@@ -946,6 +946,7 @@ def qa_learner(
     ck = load_checkpoint(Path(path)/'last.safetensors') if resume else None
     reader = checkpoint_model(ck, model_config) if ck is not None else new_reader(train, model_config, glove, glove_path)
     if ck is not None and isinstance(glove, Glove): reader._glove = glove
+    elif ck is not None and glove is not None: reader.glove_path = str(glove)        # the recorded GloVe file moved: checked against the record
     if valid and ck is None: reader.add_words_of(valid)                   # validation reads new text as prediction will
     if (config.negatives or any(e.impossible for e in train)) and not reader.model.config.no_answer:
         raise ValueError("Training with negatives (questions paired with paragraphs that do not answer them) needs a model that can "

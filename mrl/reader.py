@@ -4,7 +4,7 @@
 
 # %% ../nbs/04c_reader.ipynb #2bee390e
 from __future__ import annotations
-import hashlib, math, re, sys, warnings
+import hashlib, math, os, re, sys, warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from fastcore.basics import chunked, patch
 from nltk.stem import PorterStemmer
 
-from .core import DATA_DIR, default_device, sample_path
+from .core import DATA_DIR, default_device, file_suffix, sample_path
 from .dataloaders import Vocab
 from .squad import Glove, NewWords, QADataset, QAExample, WordVocab, load_glove, new_words, packaged_glove, read_squad, tokenize_examples, tokenize_with_offsets
 from .coattention import mask_from_lengths
@@ -366,8 +366,8 @@ def _check_text(x, what:str, where:str='') -> str:
 
 # %% ../nbs/04c_reader.ipynb #19811e58
 def _is_file_name(x) -> bool:
-    "Whether `x` names a SQuAD file (a `Path`, or a string without spaces ending in `.json` / `.json.gz`)."
-    return isinstance(x, Path) or (isinstance(x, str) and not any(ch.isspace() for ch in x) and x.endswith(('.json', '.json.gz')))
+    "Whether `x` names a SQuAD file (a `Path`, or a string without spaces ending in `.json` / `.json.gz`, in any case)."
+    return isinstance(x, Path) or (isinstance(x, str) and not any(ch.isspace() for ch in x) and file_suffix(x) == '.json')
 
 # %% ../nbs/04c_reader.ipynb #79b1897e
 def _as_examples(questions, context) -> list:
@@ -594,6 +594,7 @@ def export_reader(
     calibration:dict|None=None, # `Reader.calibrate`'s result (`None`: the checkpoint's own, if it has one)
 ) -> Path:
     "Write the reader of `checkpoint` without its training state (optimizer, random generators): weights and metadata only."
+    if Path(out).exists() and Path(checkpoint).exists() and os.path.samefile(out, checkpoint): raise ValueError(f"export_reader would write over its checkpoint {checkpoint}: give another `out`")
     ck = load_checkpoint(checkpoint)
     r = checkpoint_model(ck)
     r.model.load_state_dict(ck.model)

@@ -666,10 +666,10 @@ def to_hf_tokenizer(self:_SmilesVocab,
 # %% ../nbs/01a_smiles.ipynb #129f8b7f
 def _save_hf(tok, path:Path, special:dict):
     "Write `tok` to the `.json` file `path`, or into the folder `path` with the special-token files `transformers` reads."
-    if path.suffix.lower() == '.json': path.parent.mkdir(parents=True, exist_ok=True); tok.save(str(path)); return
+    if path.suffix.lower() == '.json': atomic_write(path, tok.to_str()); return
     if path.exists() and not path.is_dir(): raise ValueError(f"{path} is a file: give a folder, or a path ending in .json")
     path.mkdir(parents=True, exist_ok=True)
-    tok.save(str(path/'tokenizer.json'))
+    atomic_write(path/'tokenizer.json', tok.to_str())
     atomic_write(path/'special_tokens_map.json', json.dumps(special, indent=1))
     atomic_write(path/'tokenizer_config.json', json.dumps({'tokenizer_class': 'PreTrainedTokenizerFast', **special}, indent=1))
 
