@@ -551,6 +551,7 @@ class BucketBatchSampler(Sampler):
                  bucket_mult:int=50, # pool size in batches: larger pools sort better, smaller ones shuffle more
                  num_replicas:int=1, # number of distributed processes (ranks)
                  rank:int=0, # this process's rank
+                 groups:Sequence|None=None, # a group per item (`None`: its own): the items of a group always share a batch (e.g. a question's passages, for shared normalisation)
                 ):
         lengths = np.asarray(lengths.cpu() if isinstance(lengths, torch.Tensor) else lengths)
         if lengths.ndim != 1: raise ValueError(f"lengths must be 1-d, got shape {lengths.shape}")
@@ -559,6 +560,12 @@ class BucketBatchSampler(Sampler):
         if num_replicas < 1 or not 0 <= rank < num_replicas: raise ValueError(f"rank must be in [0, {num_replicas}), got {rank}")
         self.lengths, self.bs, self.shuffle, self.drop_last = lengths, bs, shuffle, drop_last
         self.seed, self.bucket_mult, self.num_replicas, self.rank, self.epoch = seed, bucket_mult, num_replicas, rank, 0
+        self.units = None # with `groups`: the items of each group (a unit of batching)
+        if groups is not None:
+            if len(groups) != len(lengths): raise ValueError(f"groups has {len(groups)} entries for {len(lengths)} items")
+            units = {}
+            for i, g in enumerate(groups): units.setdefault(('item', i) if g is None else ('group', g), []).append(i)
+            self.units = [np.array(u) for u in units.values()]
 
     def __iter__(self):
         for b in self.all_batches()[self.rank::self.num_replicas]: yield b.tolist()
@@ -573,18 +580,31 @@ class BucketBatchSampler(Sampler):
         "Number of batches over all ranks."
         n = len(self.lengths)
         b = n // self.bs if self.drop_last else math.ceil(n / self.bs)
+        if self.units is not None: b = len(self._batches(np.random.default_rng([self.seed, self.epoch])))
         if self.num_replicas > 1: b = (b // self.num_replicas if self.drop_last else math.ceil(b / self.num_replicas)) * self.num_replicas
         return b
+    def _batches(self, rng) -> list[np.ndarray]:
+        "This epoch's batches before they are shuffled: pools sorted by length (of items, or of groups packed up to `bs` items)."
+        pool = self.bs * self.bucket_mult
+        if self.units is None:
+            n = len(self.lengths)
+            idxs = rng.permutation(n) if self.shuffle else np.arange(n)
+            chunks = [idxs[s:s+pool] for s in range(0, n, pool)]
+            return [c[i:i+self.bs] for c in (c[np.argsort(self.lengths[c], kind='stable')] for c in chunks) for i in range(0, len(c), self.bs)]
+        order = rng.permutation(len(self.units)) if self.shuffle else np.arange(len(self.units))
+        longest = np.array([self.lengths[u].max() for u in self.units])
+        batches = []
+        for s in range(0, len(order), pool):
+            cur, size = [], 0
+            for u in sorted(order[s:s+pool], key=lambda u: longest[u]):
+                if cur and size + len(self.units[u]) > self.bs: batches.append(np.concatenate(cur)); cur, size = [], 0
+                cur.append(self.units[u]); size += len(self.units[u])
+            if cur: batches.append(np.concatenate(cur))
+        return batches
     def all_batches(self) -> list[np.ndarray]:
         "The batches of the current epoch for all ranks, in order."
-        n, pool = len(self.lengths), self.bs * self.bucket_mult
         rng = np.random.default_rng([self.seed, self.epoch])
-        idxs = rng.permutation(n) if self.shuffle else np.arange(n)
-        batches = []
-        for s in range(0, n, pool):
-            chunk = idxs[s:s+pool]
-            chunk = chunk[np.argsort(self.lengths[chunk], kind='stable')]
-            batches += [chunk[i:i+self.bs] for i in range(0, len(chunk), self.bs)]
+        batches = self._batches(rng)
         if self.drop_last and batches and len(batches[-1]) < self.bs: batches.pop()
         if self.shuffle: batches = [batches[i] for i in rng.permutation(len(batches))]
         total = self._n_batches()
@@ -693,6 +713,7 @@ def _batching(
     rank:int, # this process's rank
     sampler:Sampler|None, # the caller's sampler of indices, or `None`
     batch_sampler:Sampler|None, # the caller's sampler of index lists, or `None`
+    groups:Sequence|None=None, # a group per item: items of one group share a batch (`BucketBatchSampler`)
 ) -> dict:
     "The `DataLoader` arguments that choose the batches: a `BucketBatchSampler`, or the caller's sampler as PyTorch takes it."
     if sampler is not None or batch_sampler is not None:
@@ -704,7 +725,7 @@ def _batching(
     lengths = ds.lengths() if (shuffle if bucket is None else bucket) else None
     if lengths is None: lengths = np.zeros(len(ds), np.int64)
     return {'batch_sampler': BucketBatchSampler(lengths, bs, shuffle=shuffle, drop_last=drop_last, seed=seed,
-                                                bucket_mult=bucket_mult, num_replicas=num_replicas, rank=rank)}
+                                                bucket_mult=bucket_mult, num_replicas=num_replicas, rank=rank, groups=groups)}
 
 # %% ../nbs/01_dataloaders.ipynb #13555b3b
 @patch
@@ -721,11 +742,12 @@ def dataloader(self:BaseDataset,
                device:str|torch.device|None=None, # where batches go; `None`: where the collate function puts them (MRL's: `default_device()`)
                sampler:Sampler|None=None, # your own sampler of indices (as in PyTorch; excludes shuffle, bucket, num_replicas)
                batch_sampler:Sampler|None=None, # your own sampler of index lists (as in PyTorch)
+               groups:Sequence|None=None, # a group per item: the items of a group always share a batch (see `BucketBatchSampler`)
                **dl_kwargs, # passed to `torch.utils.data.DataLoader` (e.g. `pin_memory`)
               ) -> DataLoader:
     "A `DataLoader` over this dataset: in order, or shuffled and bucketed by length, or batched by your own sampler."
     num_workers = resolve_num_workers(num_workers)
-    batching = _batching(self, bs, shuffle, bucket, drop_last, seed, bucket_mult, num_replicas, rank, sampler, batch_sampler)
+    batching = _batching(self, bs, shuffle, bucket, drop_last, seed, bucket_mult, num_replicas, rank, sampler, batch_sampler, groups)
     f = self.collate_function
     takes_device = _accepts_device(f)
     if takes_device: f = partial(f, device='cpu' if num_workers > 0 else device)

@@ -631,6 +631,20 @@ def read(self:DCN,
     extra = self.inputs.fusion_features(context_ids, question_ids, q_mask, context_features)
     return self._decode(self.encoder.fuse(D, Q, c_cpu, q_cpu, extra), c_cpu, early_stop)
 
+# %% ../nbs/03_decoder.ipynb #5309c96b
+def _shared_norm(
+    logits:torch.Tensor, # (iterations, B, L) start (or end) logits over the words
+    t:torch.Tensor, # (B,) targets, -1 for none
+    groups:torch.Tensor, # (B,) group of each row, -1 for none
+) -> torch.Tensor:
+    "Mean over the grouped rows with a target of −log of its probability under one softmax over all the words of its group's rows, summed over iterations."
+    rows = ((groups >= 0) & (t >= 0)).nonzero().flatten()
+    if not len(rows): return logits.new_zeros(())
+    member = groups[None, :] == torch.arange(int(groups.max()) + 1, device=groups.device)[:, None]           # (G, B)
+    row_lse = torch.logsumexp(logits.float(), -1)                                                            # (it, B)
+    group_lse = torch.logsumexp(row_lse[:, None, :].masked_fill(~member[None], float('-inf')), -1)          # (it, G)
+    return (group_lse[:, groups[rows]] - logits.float()[:, rows, t[rows]]).sum() / len(rows)
+
 # %% ../nbs/03_decoder.ipynb #94026c4d
 def dcn_loss(
     output:DCNOutput, # what `DCN.forward` returned
@@ -638,8 +652,9 @@ def dcn_loss(
     end:torch.Tensor, # (B,) target end positions (inclusive), -1 to ignore
     validate:bool|None=None, # check that targets fall on real positions; None: only on the CPU (one host sync on a GPU)
     no_answer:torch.Tensor|None=None, # (B,) bool: the right answer is "none" (a model with `DCNConfig.no_answer`)
+    groups:torch.Tensor|None=None, # (B,) long: rows of one question's passages share a number (-1: none); adds the shared-normalisation term
 ) -> torch.Tensor:
-    "Sum over decoder iterations of the mean start and end cross-entropies (over the words and, with `no_answer`, the sentinel)."
+    "Sum over decoder iterations of the mean start and end cross-entropies (over the words and, with `no_answer`, the sentinel), plus the shared-normalisation term of grouped rows."
     it, B, L = output.start_logits.shape
     for name, t in (('start', start), ('end', end)):
         if t.shape != (B,): raise ValueError(f"{name} targets have shape {tuple(t.shape)}, expected ({B},)")
@@ -655,6 +670,7 @@ def dcn_loss(
             on_pad = (logits[-1].gather(1, t.clamp(0, L-1)[:, None])[:, 0] <= NEG_INF/2) & (t >= 0)
             bad = ((t < -1) | (t >= L) | on_pad).nonzero().flatten().tolist()
             if bad: raise ValueError(f"{name} targets of batch rows {bad[:10]} ({t[bad[:10]].tolist()}) are not real document positions")
+        if groups is not None: total = total + _shared_norm(logits, t, groups.to(logits.device))
         if null:                                                  # position 0: "no answer"; the words move one up
             logits, t = torch.cat([null_logits[..., None], logits], -1), torch.where(t >= 0, t + 1, t)
             if no_answer is not None: t = t.masked_fill(no_answer, 0)

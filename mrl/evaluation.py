@@ -220,6 +220,7 @@ class Span(NamedTuple):
     end: int # one past its last character
     score: float # the last iteration's P(start) × P(end) (0–1)
     no_answer: float # P("no answer") as start × as end, for a model that can say so (else 0)
+    logit: float = 0. # start + end logit of the span, unnormalised: comparable across the passages of a question for a model trained with shared normalisation
 
 # %% ../nbs/04a_evaluation.ipynb #f2a7caa4
 def decode_spans(
@@ -235,8 +236,9 @@ def decode_spans(
     rows, k = torch.arange(ps.shape[0], device=ps.device), int(null)
     scores = (ps[rows, output.start + k] * pe[rows, output.end + k]).tolist()
     nulls = (ps[:, 0] * pe[:, 0]).tolist() if null else [0.] * len(scores)
-    return [Span(int(offs[s, 0]), int(offs[e, 1]), score, n)
-            for offs, s, e, score, n in zip(batch.offsets, output.start.tolist(), output.end.tolist(), scores, nulls)]
+    logits = (s_logits[rows, output.start + k] + e_logits[rows, output.end + k]).tolist()
+    return [Span(int(offs[s, 0]), int(offs[e, 1]), score, n, lg)
+            for offs, s, e, score, n, lg in zip(batch.offsets, output.start.tolist(), output.end.tolist(), scores, nulls, logits)]
 
 # %% ../nbs/04a_evaluation.ipynb #4f8b5442
 def expected_calibration_error(

@@ -343,7 +343,7 @@ def _train_step(self:Learner, b, total_steps:int):
     for g in self.opt.param_groups: g['lr'] = c.lr * lr_factor(self.step, total_steps, c.schedule, c.warmup)
     with self._autocast():
         out = _forward(self.ddp, b)
-        kw = {} if no_answer is None else {'no_answer': no_answer}          # (a `loss_func` that knows no "none" is called as before)
+        kw = ({} if no_answer is None else {'no_answer': no_answer}) | ({} if b.groups is None else {'groups': b.groups})   # (a `loss_func` that knows neither is called as before)
         loss = self.loss_func(out, b.start, b.end, **kw) if n_answered else out.start_logits.float().sum() * 0.
     self.opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -828,7 +828,7 @@ def reading_exercises(
     lookalikes:float, # share of the questions whose paragraph gets a look-alike sentence
     seed:int=0, # seed of every choice
 ) -> tuple[list, dict]:
-    "`(examples, counts)`: `examples` (some with a look-alike sentence inserted) followed by each question's negative, when drawn."
+    "`(examples, counts)`: `examples` (some with a look-alike sentence inserted) followed by each question's negative, when drawn (the two then form a `group`)."
     rng = np.random.default_rng(seed)
     paragraphs = {}
     for e in examples: paragraphs.setdefault(e.title, {})[e.paragraph_idx] = e.context
@@ -847,7 +847,7 @@ def reading_exercises(
                 answers = [(t, a + len(piece) if a >= at and at < len(e.context) else a) for t, a in e.answers]
                 n_look += 1
         out.append(QAExample(e.qid, e.title, e.article_idx, e.paragraph_idx, ctx, e.question, answers, impossible=e.impossible))
-        if negatives and rng.random() < negatives:
+        if negatives and e.answers and rng.random() < negatives:
             others = [p for p in paragraphs[e.title] if p != e.paragraph_idx and paragraphs[e.title][p] != e.context]
             if not others: continue
             if rng.random() < 0.5:
@@ -855,7 +855,8 @@ def reading_exercises(
                 keys, ranker = rankers[e.title]
                 p = next(keys[j] for j in ranker.top(e.question, len(keys)) if keys[j] in others)
             else: p = others[int(rng.integers(len(others)))]
-            out.append(QAExample(f'{e.qid}/none', e.title, e.article_idx, p, paragraphs[e.title][p], e.question, [], impossible=True))
+            out.append(QAExample(f'{e.qid}/none', e.title, e.article_idx, p, paragraphs[e.title][p], e.question, [], impossible=True, group=e.qid))
+            out[-2].group = e.qid                                          # the question and its negative: read together (shared normalisation)
             n_neg += 1
     return out, {'questions': len(examples), 'lookalikes': n_look, 'negatives': n_neg}
 
@@ -901,10 +902,11 @@ def _qa_datasets(train, valid, reader:Reader, max_context_len:int) -> tuple:
 
 # %% ../nbs/04d_learner.ipynb #d292192d
 def _qa_loaders(train_ds, valid_ds, config:TrainConfig, num_workers:int, device) -> tuple:
-    "Training loader (shuffled, bucketed) and validation loader (bucketed by length: predictions are keyed by id), sharded by rank."
+    "Training loader (shuffled, bucketed, a question's passages in one batch) and validation loader (bucketed by length: predictions are keyed by id), sharded by rank."
     rank, world = dist_info()
     kw = dict(bs=config.bs, num_workers=num_workers, seed=config.seed, num_replicas=world, rank=rank, pin_memory=device.type == 'cuda')
-    return train_ds.dataloader(shuffle=True, **kw), (valid_ds.dataloader(shuffle=False, bucket=True, **kw) if valid_ds is not None else None)
+    groups = train_ds.groups()
+    return train_ds.dataloader(shuffle=True, groups=groups if any(g is not None for g in groups) else None, **kw), (valid_ds.dataloader(shuffle=False, bucket=True, **kw) if valid_ds is not None else None)
 
 # %% ../nbs/04d_learner.ipynb #0ddc7673
 def new_reader(

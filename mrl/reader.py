@@ -23,7 +23,7 @@ from .dataloaders import Vocab
 from .squad import Glove, NewWords, QADataset, QAExample, WordVocab, load_glove, new_words, packaged_glove, read_squad, tokenize_examples, tokenize_with_offsets
 from .coattention import mask_from_lengths
 from .decoder import DCN, DCNConfig, DCNOutput, best_span
-from .evaluation import decode_spans, exact_match_score, expected_calibration_error, metric_max_over_ground_truths
+from .evaluation import decode_spans, exact_match_score, expected_calibration_error, metric_max_over_ground_truths, squad_metrics
 from .checkpoints import Checkpoint, CheckpointError, check_config_dict, check_meta, check_model_size, load_checkpoint, save_checkpoint
 
 # %% auto #0
@@ -193,8 +193,8 @@ def _checked_calibration(c, path) -> dict|None:
     "A checkpoint's `calibration` (see `Reader.calibrate`), checked: a positive temperature and a threshold in [0, 1]."
     if c is None: return None
     ok = (isinstance(c, dict) and isinstance(c.get('temperature'), (int, float)) and not isinstance(c.get('temperature'), bool)
-          and math.isfinite(c['temperature']) and c['temperature'] > 0 and isinstance(c.get('threshold'), (int, float)) and 0 <= c['threshold'] <= 1)
-    if not ok: raise CheckpointError(f"{path}: meta.calibration must be an object with a positive 'temperature' and a 'threshold' in [0, 1], got {str(c)[:80]}")
+          and math.isfinite(c['temperature']) and c['temperature'] > 0 and isinstance(c.get('threshold'), (int, float)) and 0 <= c['threshold'] <= 1 and c.get('choose_by', 'score') in ('score', 'logit'))
+    if not ok: raise CheckpointError(f"{path}: meta.calibration must be an object with a positive 'temperature' and a 'threshold' in [0, 1] (and 'choose_by' 'score' or 'logit'), got {str(c)[:80]}")
     return c
 
 # %% ../nbs/04c_reader.ipynb #46e74383
@@ -389,7 +389,7 @@ def _as_examples(questions, context) -> list:
 # %% ../nbs/04c_reader.ipynb #1487685e
 @patch
 def _answer(self:Reader, examples:Sequence[QAExample], bs:int, progress:bool, top_k:int, abstain:bool) -> list:
-    "The `Answer` to each example: its text split into passages, the `top_k` best read, the best span of all (or none, under the threshold)."
+    "The `Answer` to each example: its text split into passages, the `top_k` best read, the best span of all — by score, or by logit when `calibrate` found that better — or none, under the threshold."
     if not (isinstance(top_k, int) and top_k >= 1): raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
     texts, pairs, where = {}, [], []
     for i, e in enumerate(examples):
@@ -403,10 +403,11 @@ def _answer(self:Reader, examples:Sequence[QAExample], bs:int, progress:bool, to
     tokenize_examples(pairs)
     readable = [k for k, p in enumerate(pairs) if p.context_tokens and p.question_tokens]      # (text of spaces or invisible characters: nothing to read)
     spans = self._read([pairs[k] for k in readable], bs, progress, 'answering')
+    key = (lambda s: s.logit) if (self.calibration or {}).get('choose_by') == 'logit' else (lambda s: s.score)   # (`calibrate` chose it)
     best = {}
     for k in readable:
         i, a, b = where[k]; s = spans[pairs[k].qid]
-        if i not in best or s.score > best[i][0].score: best[i] = (s, a, b)
+        if i not in best or key(s) > key(best[i][0]): best[i] = (s, a, b)
     threshold = (self.calibration or {}).get('threshold') if abstain else None
     out = []
     for i, e in enumerate(examples):
@@ -555,7 +556,7 @@ def calibrate(self:Reader,
     seed:int=0, # seed of the other paragraph each question is also paired with
     progress:bool=True, # progress bar
 ) -> dict:
-    "Fit the temperature of the scores and the threshold under which the reader says \"no answer\", on validation questions; kept in `self.calibration`."
+    "Fit, on validation questions, the temperature of the scores, the threshold under which the reader says \"no answer\", and how it chooses among a document's passages; kept in `self.calibration`."
     if not 0 < keep <= 1: raise ValueError(f"keep must be in (0, 1], got {keep}")
     examples = [e for e in examples if e.answers]
     if not examples: raise ValueError("calibrate needs questions with reference answers")
@@ -581,7 +582,19 @@ def calibrate(self:Reader,
                         'ece_before': float(expected_calibration_error(_scores(own_rows, 1.), right)), 'ece_after': float(expected_calibration_error(s_own, right)),
                         'right_kept': 100 * float((s_own[right] >= threshold).mean()) if right.any() else 0.,
                         'wrong_paragraph_abstained': 100 * float((s_wrong < threshold).mean()) if len(s_wrong) else 0.}
+    self.calibration['choose_by'] = self._choose_by(examples, bs, progress)
     return self.calibration
+
+# %% ../nbs/04c_reader.ipynb #1c040fc8
+@patch
+def _choose_by(self:Reader, examples:Sequence[QAExample], bs:int, progress:bool) -> str:
+    "Which of a span's `score` and `logit` picks the better passage of a whole article, by F1 on `examples` asked of their articles (`whole_article_f1_<rule>` is kept)."
+    docs, refs, f1 = as_documents(examples), {e.qid: e.answer_texts for e in examples}, {}
+    for rule in ('score', 'logit'):
+        self.calibration['choose_by'] = rule
+        answers = self._answer(docs, bs, progress, TOP_PASSAGES, abstain=False)
+        f1[rule] = self.calibration[f'whole_article_f1_{rule}'] = squad_metrics({a.qid: a.text for a in answers}, refs, warn=False)['f1']
+    return max(f1, key=f1.get)
 
 # %% ../nbs/04c_reader.ipynb #2cc84eb5
 READER_META = ('model_class', 'model_config', 'vocab', 'char_vocab', 'glove', 'frozen', 'train_config', 'history', 'best_epoch', 'epoch', 'versions', 'data', 'calibration') # what `export_reader` keeps

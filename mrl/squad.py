@@ -46,6 +46,7 @@ class QAExample:
     context_offsets: np.ndarray|None = field(default=None, repr=False) # `(n_tokens, 2)` character offsets
     question_tokens: list|None = field(default=None, repr=False) # filled by `tokenize_examples`
     impossible: bool = False # the context holds no answer to the question (e.g. a question paired with another paragraph)
+    group: str|None = None # examples of one group (a question with several paragraphs) are read and normalised together in training
 
     @property
     def answer_texts(self) -> list[str]:
@@ -1005,6 +1006,7 @@ class QAItem:
     context_features: np.ndarray|None = None # `(len(context_ids), 3)` uint8 exact-match features (exact, lower, stem), when asked for
     question_features: np.ndarray|None = None # `(len(question_ids), 3)` uint8 exact-match features, when asked for
     no_answer: bool = False # the right answer is "none": the context does not answer the question
+    group: str|None = None # its example's group (`QAExample.group`)
 
 # %% ../nbs/01b_squad.ipynb #8e2c63b8
 @dataclass
@@ -1027,6 +1029,7 @@ class QABatch:
     context_features: torch.Tensor|None = None # (B, Lc, 3) float exact-match features, zeros on padding, if the dataset has them
     question_features: torch.Tensor|None = None # (B, Lq, 3) float
     no_answer: torch.Tensor|None = None # (B,) bool, True where the right answer is "none" (`QAExample.impossible`)
+    groups: torch.Tensor|None = None # (B,) long: rows of one group share a number (-1: in no group), for shared normalisation
 
     def __len__(self): return len(self.qids)
     def to(self,
@@ -1055,6 +1058,13 @@ def _padded_features(arrays:list) -> torch.Tensor|None:
     if arrays[0] is None: return None
     return torch.from_numpy(pad_ids(arrays, 0, np.float32, min_len=1)[0])
 
+# %% ../nbs/01b_squad.ipynb #eaa6425a
+def _group_numbers(groups:list) -> torch.Tensor|None:
+    "(B,) long: the groups of a batch's items numbered in order of appearance (-1 for an item in none); `None` if none is in a group."
+    if all(g is None for g in groups): return None
+    ids = {}
+    return torch.tensor([-1 if g is None else ids.setdefault(g, len(ids)) for g in groups])
+
 # %% ../nbs/01b_squad.ipynb #876594f4
 def qa_collate(
     items:Sequence[QAItem], # items of a `QADataset`
@@ -1070,7 +1080,7 @@ def qa_collate(
                    [it.qid for it in items], [it.offsets for it in items], [it.context for it in items],
                    [it.answers for it in items], cc, qc,
                    _padded_features([it.context_features for it in items]), _padded_features([it.question_features for it in items]),
-                   torch.tensor([it.no_answer for it in items]))
+                   torch.tensor([it.no_answer for it in items]), _group_numbers([it.group for it in items]))
 
 # %% ../nbs/01b_squad.ipynb #6d0bac1f
 class QADataset(BaseDataset):
@@ -1097,6 +1107,9 @@ class QADataset(BaseDataset):
     def __len__(self): return len(self.items)
     def __getitem__(self, i:int) -> QAItem: return self.items[i]
     def __repr__(self): return f"QADataset({self.report()})"
+    def groups(self) -> list:
+        "The group of every question (`QAExample.group`; `None`: in none), for a sampler that keeps groups together."
+        return [it.group for it in self.items]
     def lengths(self) -> np.ndarray:
         "Number of (kept) context tokens of every question, for bucketing."
         return np.fromiter((len(it.context_ids) for it in self.items), np.int64, len(self.items))
@@ -1123,7 +1136,6 @@ class QADataset(BaseDataset):
         ds.__dict__.update(self.__dict__)
         ds.items, ds.examples, ds.dropped = [self.items[i] for i in idxs], [self.examples[i] for i in idxs], []
         return ds
-
 
 # %% ../nbs/01b_squad.ipynb #c18cfc44
 def _target_span(
@@ -1159,7 +1171,7 @@ def _add(self:QADataset, examples:Sequence[QAExample]):
         qids, qchars, qkeys = arrays(e.question_tokens[:self.max_question_len] if self.max_question_len else e.question_tokens)
         cf, qf = _EXACT_MATCH.features(ckeys, qkeys) if self.features else (None, None)
         self.examples.append(e)
-        self.items.append(QAItem(cids, qids, *(span or (-1, -1)), e.qid, offsets, e.context, e.answer_texts, cchars, qchars, cf, qf, e.impossible))
+        self.items.append(QAItem(cids, qids, *(span or (-1, -1)), e.qid, offsets, e.context, e.answer_texts, cchars, qchars, cf, qf, e.impossible, e.group))
 
 # %% ../nbs/01b_squad.ipynb #f64f7b88
 def split_by_article(
