@@ -3,17 +3,20 @@
 
 Every condition is built from the SQuAD questions of held-out articles (`--data`: the 8 test articles of
 `bench/reader_recipe.py`'s split, which neither reader trained on and no choice was made on) and scored with the
-official SQuAD v1.1 metric:
+official SQuAD v1.1 metric. Every question of SQuAD v1.1 has an answer, so the F1 figures score each reader's best
+span (as if it never abstained); whether it would have said "no answer" (its score under its calibrated threshold)
+is counted apart:
 
 - **paragraph**: each question with its own paragraph (what SQuAD measures);
 - **article**: each question with its whole article (paragraphs joined by blank lines); the answer may be anywhere;
-- **distractor**: the paragraph with one look-alike sentence APPENDED, made by `held_out_distractor` below, a generator
-  whose rules were never used in training: it copies the sentence holding the answer, replaces the answer with one of
-  the same kind (year, date, number, name) taken from OTHER articles, and swaps a key element of the question that
-  the sentence contains (a name, year or number) for one from other articles. The training generator
-  (`mrl.learner.lookalike_sentence`) instead builds its sentence from the *question*, draws its swaps from the *same*
-  article and inserts it at any sentence boundary. Scored on the questions where the held-out generator could make a
-  sentence; "from added" counts answers taken from the added sentence;
+- **distractor**: the paragraph with one look-alike sentence APPENDED, in the style of Adversarial SQuAD's AddOneSent
+  (Jia & Liang 2017), made by `held_out_distractor` below, whose rules were never used in training: the question's own
+  words in their order, its wh-phrase replaced by a filler of the answer's kind (year, date, number, name) taken from
+  OTHER articles, and one of its names or numbers swapped for another (names from other articles). The training
+  generator (`mrl.learner.lookalike_sentence`) instead rewrites the question into a statement (moving its auxiliary
+  verb, adding a preposition), draws its fillers and swaps from the *same* article and inserts the sentence at any
+  sentence boundary. Scored on the questions where the held-out generator could make a sentence; "from the added
+  sentence" counts answers taken from it;
 - **wrong paragraph**: each question paired with another paragraph of its article (chosen at random, seed 0): the
   reader should abstain. "right kept" is, of the questions answered exactly right with their own paragraph, the share
   still answered (not abstained on); "AUC" compares the scores of the own-paragraph and wrong-paragraph answers;
@@ -79,18 +82,19 @@ def other_number(s:str, rng) -> str:
         return f"{y:,.0f}" if '.' not in v else f"{y:.1f}"
     return NUM.sub(f, s, count=1)
 
+_WH_PHRASE = re.compile(r"\b(?:what|which|whose)(?:\s+\w+)?|\bhow (?:many|much|long|old|far|big|large)(?:\s+\w+)?|\b(?:who|whom|when|where|why|how)\b", re.I)
+
 def held_out_distractor(question:str, answer:str, answer_start:int, context:str, pool:dict, rng) -> str|None:
-    "A look-alike of the answer's sentence: the answer replaced (same kind, from `pool` = other articles), a question element swapped; None if it cannot."
-    bounds = sorted({0, len(context), *[m.end() for m in SENTENCE_END.finditer(context)]})
-    s0 = max(b for b in bounds if b <= answer_start); s1 = min([b for b in bounds if b > answer_start] + [len(context)])
-    if context[answer_start:answer_start + len(answer)] != answer: return None
+    "AddOneSent-like: the question's own words in their order, its wh-phrase replaced by a filler of the answer's kind from `pool` (other articles), one of its names or numbers swapped; None if it cannot."
     k = kind(answer)
     if k in ('year', 'number') and rng.random() < 0.5: fake = other_number(answer, rng)
     else:
-        opts = [c for c in pool.get(k, []) if c.lower() not in context[s0:s1].lower()]
+        opts = [c for c in pool.get(k, []) if c.lower() not in context.lower()]
         if not opts: return None
         fake = opts[int(rng.integers(len(opts)))]
-    sent = (context[s0:answer_start] + fake + context[answer_start + len(answer):s1]).strip()
+    q = question.strip().rstrip('?').strip()
+    m = _WH_PHRASE.search(q)
+    sent = q[:m.start()] + fake + q[m.end():] if m else f"{q} {fake}"
     body = question[question.find(' ') + 1:]
     elems = sorted({*(m.group() for m in NAME.finditer(body) if m.group().split()[0].lower() not in STOP), *YEAR.findall(question),
                     *(m.group() for m in NUM.finditer(question))}, key=len, reverse=True)
@@ -103,7 +107,7 @@ def held_out_distractor(question:str, answer:str, answer_start:int, context:str,
             new = opts[int(rng.integers(len(opts)))]
         if new != e:
             sent = sent.replace(e, new, 1)
-            return sent if sent.endswith(('.', '!', '?')) else sent + '.'
+            return sent[:1].upper() + sent[1:] + '.'
     return None
 
 TYPOGRAPHY = [(re.compile(r"(\w)'(\w)"), '\\1’\\2'), (re.compile(r'"([^"]*)"'), '“\\1”'), (re.compile(r'(\w)-(\w)'), '\\1–\\2'),
@@ -142,17 +146,19 @@ def conditions(path:Path, seed:int=0, max_questions:int|None=None) -> tuple[dict
 
 # ------------------------------------------------------------------ running a reader in its own process
 RUNNER = textwrap.dedent('''
-    import json, sys, time, torch
+    import inspect, json, sys, time, torch
     torch.set_num_threads(int(sys.argv[3]))
     from {module} import load_reader
     reader = load_reader(sys.argv[1], 'cpu')
+    threshold = (getattr(reader, 'calibration', None) or {{}}).get('threshold')    # today's reader has none: it always answers
+    always = {{'abstain': False}} if 'abstain' in inspect.signature(reader.answer_many).parameters else {{}}
     conds = json.load(open(sys.argv[2]))
     out = {{}}
     for name, pairs in conds.items():
         t = time.perf_counter()
-        answers = reader.answer_many([(q, c) for _, q, c in pairs], progress=False)
+        answers = reader.answer_many([(q, c) for _, q, c in pairs], progress=False, **always)   # every best span, and whether it would be given
         dt = time.perf_counter() - t
-        out[name] = {{'seconds': dt, 'answers': {{k: [a.text, a.start, a.end, float(a.score), bool(getattr(a, 'found', True))]
+        out[name] = {{'seconds': dt, 'answers': {{k: [a.text, a.start, a.end, float(a.score), threshold is None or a.score >= threshold]
                                                 for (k, _, _), a in zip(pairs, answers)}}}}
     json.dump(out, sys.stdout)
 ''')
@@ -184,8 +190,8 @@ def scores(out:dict, refs:dict, extra:dict) -> dict:
         return squad_metrics({k: ans[k][0] for k in keys}, {k: refs[k] for k in keys}, warn=False)['f1']
     par, wrong = out['paragraph']['answers'], out['wrong_paragraph']['answers']
     dis = out['distractor']['answers']
-    right = [k for k, v in par.items() if v[4] and em(k, v[0])]
-    conf = np.array([v[3] if v[4] else 0. for v in par.values()]); corr = np.array([v[4] and em(k, v[0]) for k, v in par.items()], float)
+    right = [k for k, v in par.items() if em(k, v[0])]
+    conf = np.array([v[3] for v in par.values()]); corr = np.array([em(k, v[0]) for k, v in par.items()], float)
     bins = np.minimum((conf * 10).astype(int), 9)
     ece = 100 * sum((bins == b).mean() * abs(conf[bins == b].mean() - corr[bins == b].mean()) for b in range(10) if (bins == b).any())
     pos, neg = np.array([par[k][3] for k in par]), np.array([wrong[k][3] for k in wrong])
@@ -194,13 +200,23 @@ def scores(out:dict, refs:dict, extra:dict) -> dict:
     n = len(par)
     return {'paragraph_f1': f1_of('paragraph'), 'article_f1': f1_of('article'),
             'distractor_f1': f1_of('distractor'), 'distractor_paragraph_f1': f1_of('paragraph', list(dis)),
-            'distractor_from_added': sum(1 for k, v in dis.items() if v[4] and v[1] is not None and v[1] >= extra['added_at'][k]),
+            'distractor_from_added': sum(1 for k, v in dis.items() if v[1] is not None and v[1] >= extra['added_at'][k]),
             'distractor_n': len(dis),
             'wrong_abstained': 100 * np.mean([not v[4] for v in wrong.values()]),
             'right_kept': 100 * np.mean([par[k][4] for k in right]) if right else float('nan'), 'auc': auc,
             'typography_f1': f1_of('typography'), 'lower_case_f1': f1_of('lower_case'), 'ece': ece,
             'answered_paragraph': 100 * np.mean([v[4] for v in par.values()]),
             'article_qps': n / out['article']['seconds'], 'paragraph_qps': n / out['paragraph']['seconds']}
+
+def quick(out:dict, refs:dict, extra:dict) -> dict:
+    "F1 (and answers from the added sentence) of the conditions a quick check ran."
+    from mrl.evaluation import squad_metrics
+    res = {name: round(squad_metrics({k: v[0] for k, v in o['answers'].items()}, {k: refs[k] for k in o['answers']}, warn=False)['f1'], 2) for name, o in out.items()}
+    if 'distractor' in out:
+        d = out['distractor']['answers']
+        res['distractor_from_added'] = sum(1 for k, v in d.items() if v[1] is not None and v[1] >= extra['added_at'][k])
+        if 'paragraph' in out: res['paragraph_f1_same_questions'] = round(squad_metrics({k: out['paragraph']['answers'][k][0] for k in d}, {k: refs[k] for k in d}, warn=False)['f1'], 2)
+    return res
 
 ROWS = [('paragraph F1', 'paragraph_f1', '{:.1f}'), ('whole-article F1', 'article_f1', '{:.1f}'),
         ('  drop from paragraph F1', 'article_drop', '{:+.1f}'),
@@ -231,8 +247,17 @@ def main():
     p.add_argument('--today-code', default='d99257a', help="the commit whose code runs today's reader")
     p.add_argument('--threads', type=int, default=1); p.add_argument('--out', default=None, help='write the figures as JSON here')
     p.add_argument('--max_questions', type=int, default=None, help='only the first questions (a quick check; the figures need all)')
+    p.add_argument('--only', default=None, help='a quick check of some conditions, e.g. paragraph,distractor (the table needs all)')
     a = p.parse_args()
     conds, refs, extra = conditions(Path(a.data), max_questions=a.max_questions)
+    if a.only:
+        conds = {k: v for k, v in conds.items() if k in a.only.split(',')}
+        if a.today:
+            code, remove = checkout(a.today_code)
+            try: print('today', quick(run_reader(a.today, code, 'mrl.training', conds, a.threads), refs, extra), flush=True)
+            finally: remove()
+        if a.new: print('new', quick(run_reader(a.new, ROOT, 'mrl.reader', conds, a.threads), refs, extra), flush=True)
+        return
     print(f"{len(refs):,} questions of {len(extra['articles'])} held-out articles; {len(conds['distractor']):,} with a held-out look-alike sentence", flush=True)
     res = {}
     if a.today:

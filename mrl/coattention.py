@@ -173,6 +173,7 @@ class CoattentionEncoder(nn.Module):
         layers:int=1, # coattention layers: 1 is the DCN; 2 adds DCN+'s second, residual, layer
         extra:int=0, # features per document position added to the fusion BiLSTM's input (`fuse`'s `extra`)
         no_answer:bool=False, # keep the sentinel's row through the fusion BiLSTM: `U` gets a position 0 that means "no answer here"
+        extra_in_coattention:bool=False, # also add a projection of the `extra` features to the document encoding the coattention reads
     ):
         super().__init__()
         if layers not in (1, 2): raise ValueError(f"layers must be 1 (DCN) or 2 (DCN+ residual coattention), got {layers!r}")
@@ -183,6 +184,7 @@ class CoattentionEncoder(nn.Module):
         self.q_sentinel = nn.Parameter(torch.empty(hidden).uniform_(-hidden**-0.5, hidden**-0.5))
         if layers == 2: self.layer2 = ResidualCoattention(hidden)
         self.fusion = nn.LSTM(3*layers*hidden + extra, hidden, batch_first=True, bidirectional=True)
+        self.extra_proj = nn.Linear(extra, hidden) if extra and extra_in_coattention else None
         self.dropout = nn.Dropout(dropout)
         self.packed:bool|None = None # run the LSTMs as packed sequences; None: on CUDA only (see `masked_lstm`)
 
@@ -235,14 +237,15 @@ def fuse(self:CoattentionEncoder,
 ):
     "Coattention and fusion BiLSTM (§2.2): `U` (B, m, 2ℓ), or (B, m+1, 2ℓ) with the sentinel's row first when `no_answer`."
     dev = D.device
+    if self.extra:
+        if extra is None or extra.shape[-1] != self.extra: raise ValueError(f"this encoder adds {self.extra} features per document position at the fusion; got {None if extra is None else tuple(extra.shape)}")
+        if self.extra_proj is not None: D = torch.cat([D[:, :1], D[:, 1:] + torch.tanh(self.extra_proj(extra.to(D.dtype)))], 1)   # the question's features reach the affinity
     d_mask = mask_from_lengths(d_cpu.to(dev) + 1, D.size(1))      # +1: the sentinel
     q_mask = mask_from_lengths(q_cpu.to(dev) + 1, Q.size(1))
     co = coattention(D, Q, d_mask, q_mask)
     parts = [D[:, 1:], co.C_D[:, 1:]]                                # the real positions: (B, m, 3ℓ)
     if self.layers == 2: parts += self.layer2(co, d_cpu, q_cpu, d_mask, q_mask, self.packed)
-    if self.extra:
-        if extra is None or extra.shape[-1] != self.extra: raise ValueError(f"this encoder adds {self.extra} features per document position at the fusion; got {None if extra is None else tuple(extra.shape)}")
-        parts.append(extra.to(D.dtype))
+    if self.extra: parts.append(extra.to(D.dtype))
     x, lens = torch.cat(parts, -1), d_cpu
     if self.no_answer:                                               # the sentinel's row first: [d_∅; c^D_∅; zeros]
         row = torch.cat([D[:, :1], co.C_D[:, :1]], -1)

@@ -43,6 +43,7 @@ class DCNConfig:
     coattention_layers:int=1 # 1: DCN; 2: DCN+'s second, residual, coattention layer
     no_answer:bool=True # the decoder may point at the coattention sentinel to say that the passage holds no answer
     features_at_fusion:bool=True # exact-match and aligned-question features join the fusion BiLSTM, so that a document's encoding does not depend on the question; False: they join the encoder LSTM
+    features_in_coattention:bool=False # with `features_at_fusion`: a projection of those features is also added to the document encoding that the coattention reads
 
     def __post_init__(self):
         for k in ('vocab_size', 'emb_dim', 'hidden', 'pool', 'iterations', 'char_dim', 'char_filters', 'char_width'):
@@ -51,7 +52,7 @@ class DCNConfig:
         for k in ('tune_top_k', 'char_vocab_size'):
             v = getattr(self, k)
             if not isinstance(v, int) or isinstance(v, bool) or v < 0: raise ValueError(f"DCNConfig.{k} must be an integer ≥ 0, got {v!r}")
-        for k in ('freeze_embeddings', 'exact_match', 'aligned_question', 'chars', 'no_answer', 'features_at_fusion'):
+        for k in ('freeze_embeddings', 'exact_match', 'aligned_question', 'chars', 'no_answer', 'features_at_fusion', 'features_in_coattention'):
             if not isinstance(getattr(self, k), bool): raise ValueError(f"DCNConfig.{k} must be true or false, got {getattr(self, k)!r}")
         if not 0 <= self.dropout < 1: raise ValueError(f"DCNConfig.dropout must be in [0, 1), got {self.dropout!r}")
         if self.max_answer_len is not None and (not isinstance(self.max_answer_len, int) or self.max_answer_len < 1):
@@ -535,7 +536,8 @@ class DCN(nn.Module):
                 raise ValueError(f"embeddings have shape {tuple(embeddings.shape)} but the config asks for ({c.vocab_size}, {c.emb_dim})")
             with torch.no_grad(): self.inputs.embed.weight.copy_(embeddings)
         self.encoder = CoattentionEncoder(self.inputs.out_dim, c.hidden, c.dropout, c.coattention_layers,
-                                          self.inputs.fusion_dim if c.features_at_fusion else 0, c.no_answer)
+                                          self.inputs.fusion_dim if c.features_at_fusion else 0, c.no_answer,
+                                          c.features_at_fusion and c.features_in_coattention)
         self.decoder = DynamicPointingDecoder(c.hidden, c.pool, c.iterations)
         self.validate_inputs:bool|None = None # check id ranges; None: only when the ids are on the CPU (free there)
 

@@ -186,7 +186,7 @@ class Reader:
         return enc
 
 # %% ../nbs/04c_reader.ipynb #e96c52a8
-OPTIONS_ADDED_LATER = {'no_answer': False, 'features_at_fusion': False} # `DCNConfig` options newer than some checkpoints: one that does not record them was trained without them
+OPTIONS_ADDED_LATER = {'no_answer': False, 'features_at_fusion': False, 'features_in_coattention': False} # `DCNConfig` options newer than some checkpoints: one that does not record them was trained without them
 
 # %% ../nbs/04c_reader.ipynb #af537ba0
 def _checked_calibration(c, path) -> dict|None:
