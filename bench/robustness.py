@@ -97,7 +97,7 @@ def held_out_distractor(question:str, answer:str, answer_start:int, context:str,
     sent = q[:m.start()] + fake + q[m.end():] if m else f"{q} {fake}"
     body = question[question.find(' ') + 1:]
     elems = sorted({*(m.group() for m in NAME.finditer(body) if m.group().split()[0].lower() not in STOP), *YEAR.findall(question),
-                    *(m.group() for m in NUM.finditer(question))}, key=len, reverse=True)
+                    *(m.group() for m in NUM.finditer(question))}, key=lambda e: (-len(e), e))
     for e in elems:
         if e not in sent or e in fake: continue
         if NUM.fullmatch(e): new = other_number(e, rng)

@@ -802,7 +802,7 @@ def lookalike_sentence(
     "A sentence that looks like an answer to `question` but is not: the question as a statement, a filler for the answer, one key element swapped; `None` when nothing can be swapped."
     body = question[question.find(' ') + 1:]
     elements = sorted({*(m.group() for m in _NAME.finditer(body) if m.group().split()[0].lower() not in _FUNCTION_WORDS),
-                       *_YEAR.findall(question), *(m.group() for m in _NUMBER.finditer(question))}, key=len, reverse=True)
+                       *_YEAR.findall(question), *(m.group() for m in _NUMBER.finditer(question))}, key=lambda e: (-len(e), e))
     filler = _filler(answer, fillers, rng)
     if filler is None: return None
     s = _statement(question, filler, answer_kind(answer))
