@@ -62,6 +62,7 @@ class TrainConfig:
     seed:int=42 # seed of weights, dropout and batch order
     negatives:float=0.5 # share of training questions also paired with another paragraph of their article, answer "none" (`reading_exercises`; needs `DCNConfig.no_answer`)
     lookalikes:float=0.3 # share of training paragraphs given a look-alike sentence (`reading_exercises`)
+    shared_norm:bool=False # also normalise a question's paragraph and its negative together (`dcn_loss`'s `groups`); measured worse here, off
 
     def __post_init__(self):
         check_config_dict(asdict(self), TrainConfig, 'TrainConfig')
@@ -343,7 +344,7 @@ def _train_step(self:Learner, b, total_steps:int):
     for g in self.opt.param_groups: g['lr'] = c.lr * lr_factor(self.step, total_steps, c.schedule, c.warmup)
     with self._autocast():
         out = _forward(self.ddp, b)
-        kw = ({} if no_answer is None else {'no_answer': no_answer}) | ({} if b.groups is None else {'groups': b.groups})   # (a `loss_func` that knows neither is called as before)
+        kw = ({} if no_answer is None else {'no_answer': no_answer}) | ({'groups': b.groups} if c.shared_norm and b.groups is not None else {})   # (a `loss_func` that knows neither is called as before)
         loss = self.loss_func(out, b.start, b.end, **kw) if n_answered else out.start_logits.float().sum() * 0.
     self.opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -902,10 +903,10 @@ def _qa_datasets(train, valid, reader:Reader, max_context_len:int) -> tuple:
 
 # %% ../nbs/04d_learner.ipynb #d292192d
 def _qa_loaders(train_ds, valid_ds, config:TrainConfig, num_workers:int, device) -> tuple:
-    "Training loader (shuffled, bucketed, a question's passages in one batch) and validation loader (bucketed by length: predictions are keyed by id), sharded by rank."
+    "Training loader (shuffled, bucketed; with `shared_norm`, a question's passages in one batch) and validation loader (bucketed by length: predictions are keyed by id), sharded by rank."
     rank, world = dist_info()
     kw = dict(bs=config.bs, num_workers=num_workers, seed=config.seed, num_replicas=world, rank=rank, pin_memory=device.type == 'cuda')
-    groups = train_ds.groups()
+    groups = train_ds.groups() if config.shared_norm else [None]
     return train_ds.dataloader(shuffle=True, groups=groups if any(g is not None for g in groups) else None, **kw), (valid_ds.dataloader(shuffle=False, bucket=True, **kw) if valid_ds is not None else None)
 
 # %% ../nbs/04d_learner.ipynb #0ddc7673

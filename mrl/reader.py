@@ -28,10 +28,10 @@ from .checkpoints import Checkpoint, CheckpointError, check_config_dict, check_m
 
 # %% auto #0
 __all__ = ['MAX_EVAL_CONTEXT', 'OPTIONS_ADDED_LATER', 'BUNDLED_READER', 'HELDBACK_SAMPLE', 'PASSAGE_TOKENS', 'PASSAGE_OVERLAP',
-           'TOP_PASSAGES', 'READER_META', 'read_questions', 'count_long_contexts', 'glove_checksum', 'glove_reference',
-           'load_reference_glove', 'add_unseen_words', 'Reader', 'checkpoint_model', 'bundled_reader_path',
-           'load_reader', 'split_passages', 'PassageRanker', 'Answer', 'Reading', 'as_documents', 'predict_qa',
-           'export_reader']
+           'TOP_PASSAGES', 'PASSAGE_WEIGHTS', 'READER_META', 'read_questions', 'count_long_contexts', 'glove_checksum',
+           'glove_reference', 'load_reference_glove', 'add_unseen_words', 'Reader', 'checkpoint_model',
+           'bundled_reader_path', 'load_reader', 'split_passages', 'PassageRanker', 'Answer', 'Reading', 'as_documents',
+           'predict_qa', 'export_reader']
 
 # %% ../nbs/04c_reader.ipynb #80a55c53
 MAX_EVAL_CONTEXT = 10_000 # context tokens searched for an answer at validation and prediction
@@ -193,7 +193,7 @@ def _checked_calibration(c, path) -> dict|None:
     "A checkpoint's `calibration` (see `Reader.calibrate`), checked: a positive temperature and a threshold in [0, 1]."
     if c is None: return None
     ok = (isinstance(c, dict) and isinstance(c.get('temperature'), (int, float)) and not isinstance(c.get('temperature'), bool)
-          and math.isfinite(c['temperature']) and c['temperature'] > 0 and isinstance(c.get('threshold'), (int, float)) and 0 <= c['threshold'] <= 1 and c.get('choose_by', 'score') in ('score', 'logit'))
+          and math.isfinite(c['temperature']) and c['temperature'] > 0 and isinstance(c.get('threshold'), (int, float)) and 0 <= c['threshold'] <= 1 and c.get('choose_by', 'score') in ('score', 'logit') and isinstance(c.get('passage_weight', 0.), (int, float)))
     if not ok: raise CheckpointError(f"{path}: meta.calibration must be an object with a positive 'temperature' and a 'threshold' in [0, 1] (and 'choose_by' 'score' or 'logit'), got {str(c)[:80]}")
     return c
 
@@ -388,31 +388,44 @@ def _as_examples(questions, context) -> list:
 
 # %% ../nbs/04c_reader.ipynb #1487685e
 @patch
-def _answer(self:Reader, examples:Sequence[QAExample], bs:int, progress:bool, top_k:int, abstain:bool) -> list:
-    "The `Answer` to each example: its text split into passages, the `top_k` best read, the best span of all — by score, or by logit when `calibrate` found that better — or none, under the threshold."
+def _read_passages(self:Reader, examples:Sequence[QAExample], bs:int, progress:bool, top_k:int) -> list:
+    "Per example, `[(Span, passage start, passage end, BM25 score)]` of the passages of its text read for it: all of them, or the `top_k` best by BM25."
     if not (isinstance(top_k, int) and top_k >= 1): raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
     texts, pairs, where = {}, [], []
     for i, e in enumerate(examples):
         if e.context not in texts:
             spans = split_passages(e.context)
-            texts[e.context] = (spans, PassageRanker([e.context[a:b] for a, b in spans]) if len(spans) > top_k else None)
+            texts[e.context] = (spans, PassageRanker([e.context[a:b] for a, b in spans]) if len(spans) > 1 else None)
         spans, ranker = texts[e.context]
-        for j in (ranker.top(e.question, top_k) if ranker else range(len(spans))):
+        bm25 = ranker.scores(e.question) if ranker else np.zeros(len(spans))
+        for j in (np.argsort(-bm25, kind='stable')[:top_k].tolist() if len(spans) > top_k else range(len(spans))):
             a, b = spans[j]
-            pairs.append(QAExample(f'{i}:{j}', e.title, e.article_idx, e.paragraph_idx, e.context[a:b], e.question, [])); where.append((i, a, b))
+            pairs.append(QAExample(f'{i}:{j}', e.title, e.article_idx, e.paragraph_idx, e.context[a:b], e.question, [])); where.append((i, a, b, float(bm25[j])))
     tokenize_examples(pairs)
     readable = [k for k, p in enumerate(pairs) if p.context_tokens and p.question_tokens]      # (text of spaces or invisible characters: nothing to read)
     spans = self._read([pairs[k] for k in readable], bs, progress, 'answering')
-    key = (lambda s: s.logit) if (self.calibration or {}).get('choose_by') == 'logit' else (lambda s: s.score)   # (`calibrate` chose it)
-    best = {}
+    out = [[] for _ in examples]
     for k in readable:
-        i, a, b = where[k]; s = spans[pairs[k].qid]
-        if i not in best or key(s) > key(best[i][0]): best[i] = (s, a, b)
-    threshold = (self.calibration or {}).get('threshold') if abstain else None
+        i, a, b, bm = where[k]; out[i].append((spans[pairs[k].qid], a, b, bm))
+    return out
+
+# %% ../nbs/04c_reader.ipynb #1ae982cb
+def _passage_key(choose_by:str, weight:float):
+    "How a question's candidate spans are compared across passages: log score or logit, plus `weight` × the passage's BM25 score."
+    base = (lambda s: s.logit) if choose_by == 'logit' else (lambda s: math.log(max(s.score, 1e-30)))
+    return lambda c: base(c[0]) + weight * c[3]
+
+# %% ../nbs/04c_reader.ipynb #d40acf1c
+@patch
+def _answer(self:Reader, examples:Sequence[QAExample], bs:int, progress:bool, top_k:int, abstain:bool, candidates:list|None=None) -> list:
+    "The `Answer` to each example: its text's best passages read, the best span of all (compared as `calibrate` chose), or none, under the threshold."
+    candidates = self._read_passages(examples, bs, progress, top_k) if candidates is None else candidates
+    c = self.calibration or {}
+    key, threshold = _passage_key(c.get('choose_by', 'score'), c.get('passage_weight', 0.)), c.get('threshold') if abstain else None
     out = []
-    for i, e in enumerate(examples):
-        if i not in best: out.append(Answer('', None, None, 0., e.question, e.qid, found=False)); continue
-        s, a, b = best[i]; text = e.context[a + s.start:a + s.end]
+    for e, cands in zip(examples, candidates):
+        if not cands: out.append(Answer('', None, None, 0., e.question, e.qid, found=False)); continue
+        s, a, b, _ = max(cands, key=key); text = e.context[a + s.start:a + s.end]
         if threshold is not None and s.score < threshold: out.append(Answer('', None, None, s.score, e.question, e.qid, (a, b), False, text))
         else: out.append(Answer(text, a + s.start, a + s.end, s.score, e.question, e.qid, (a, b)))
     return out
@@ -582,19 +595,26 @@ def calibrate(self:Reader,
                         'ece_before': float(expected_calibration_error(_scores(own_rows, 1.), right)), 'ece_after': float(expected_calibration_error(s_own, right)),
                         'right_kept': 100 * float((s_own[right] >= threshold).mean()) if right.any() else 0.,
                         'wrong_paragraph_abstained': 100 * float((s_wrong < threshold).mean()) if len(s_wrong) else 0.}
-    self.calibration['choose_by'] = self._choose_by(examples, bs, progress)
+    self.calibration['choose_by'], self.calibration['passage_weight'] = self._choose_by(examples, bs, progress)
     return self.calibration
 
 # %% ../nbs/04c_reader.ipynb #1c040fc8
+PASSAGE_WEIGHTS = (0., 0.1, 0.25, 0.5, 1., 2., 4.) # weights of the BM25 score tried by `calibrate` when comparing the passages of a document
+
 @patch
-def _choose_by(self:Reader, examples:Sequence[QAExample], bs:int, progress:bool) -> str:
-    "Which of a span's `score` and `logit` picks the better passage of a whole article, by F1 on `examples` asked of their articles (`whole_article_f1_<rule>` is kept)."
-    docs, refs, f1 = as_documents(examples), {e.qid: e.answer_texts for e in examples}, {}
+def _choose_by(self:Reader, examples:Sequence[QAExample], bs:int, progress:bool) -> tuple[str, float]:
+    "`(choose_by, passage_weight)`: how to compare spans across the passages of a document — log score or logit, plus a weight × BM25 — best by F1 on `examples` asked of their whole articles."
+    docs, refs = as_documents(examples), {e.qid: e.answer_texts for e in examples}
+    candidates = self._read_passages(docs, bs, progress, TOP_PASSAGES)
+    f1 = {}
     for rule in ('score', 'logit'):
-        self.calibration['choose_by'] = rule
-        answers = self._answer(docs, bs, progress, TOP_PASSAGES, abstain=False)
-        f1[rule] = self.calibration[f'whole_article_f1_{rule}'] = squad_metrics({a.qid: a.text for a in answers}, refs, warn=False)['f1']
-    return max(f1, key=f1.get)
+        for w in PASSAGE_WEIGHTS:
+            self.calibration['choose_by'], self.calibration['passage_weight'] = rule, w
+            answers = self._answer(docs, bs, False, TOP_PASSAGES, False, candidates)
+            f1[rule, w] = squad_metrics({a.qid: a.text for a in answers}, refs, warn=False)['f1']
+    best = max(f1, key=f1.get)
+    self.calibration['whole_article_f1'] = {f"{r} + {w:g} BM25": round(v, 2) for (r, w), v in f1.items()}
+    return best
 
 # %% ../nbs/04c_reader.ipynb #2cc84eb5
 READER_META = ('model_class', 'model_config', 'vocab', 'char_vocab', 'glove', 'frozen', 'train_config', 'history', 'best_epoch', 'epoch', 'versions', 'data', 'calibration') # what `export_reader` keeps
