@@ -50,7 +50,7 @@ def split_files(data:Path, folder:Path) -> dict:
 
 def train(args:list, log:Path, threads:int, device:str, code:Path|None=None) -> float:
     "Run `mrl_train_qa --preset reader ARGS` (with the code in `code`, if given), its output teed into `log`; the seconds it took."
-    cmd = [sys.executable, '-c', 'import sys; from mrl.training import mrl_train_qa; sys.argv[0] = "mrl_train_qa"; mrl_train_qa()',
+    cmd = [sys.executable, '-c', 'import sys; from mrl.core import run_command; from mrl.training import mrl_train_qa; sys.exit(run_command(mrl_train_qa, sys.argv[1:]))',
            '--preset', 'reader', '--threads', str(threads), '--device', device, '--no-progress', *map(str, args)]
     env = {**os.environ, 'OMP_NUM_THREADS': str(threads), **({'PYTHONPATH': str(code)} if code else {})}
     print('$', ' '.join(cmd[3:]), f"(code: {code or ROOT})", flush=True)
