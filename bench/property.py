@@ -17,6 +17,8 @@ bench/property.py", executed from the notebook as written there. Everything runs
     OMP_NUM_THREADS=1 nohup python bench/property.py > runs/property.log 2>&1 &
     python bench/property.py --table          # print the stored table (bench/results/property.json)
     python bench/property.py --datasets esol --seeds 0 --models mlp,chemprop --out /tmp/p.json   # a quick check
+    python bench/property.py --datasets esol --split deepchem --out bench/results/property_esol_deepchem.json
+        # DeepChem's scaffold split, the MoleculeNet leaderboard's: one split, the seeds vary the models only
 
 Data: /work/shared/data/chem/{esol-delaney,aqsoldb}.csv.gz (see SOURCES.md there), or --data DIR.
 """
@@ -60,18 +62,18 @@ def load(key: str, data: Path):
     ok = [i for i, s in enumerate(smiles) if to_mol(s) is not None]
     return name, source, [smiles[i] for i in ok], y[ok], len(smiles) - len(ok)
 
-def run_mrl(T, kind, smiles, y, seed, epochs):
+def run_mrl(T, kind, smiles, y, seed, epochs, balanced=True):
     "Train one mrl model on one split; metrics on the validation and test parts, and the test predictions."
     g = T
     if kind == 'mlp':
         ds = Vec_Prediction_Dataset(smiles, y, 'ECFP4', precompute=True)
-        train, valid, test = ds.split_by_scaffold(0.1, 0.1, seed=seed)
+        train, valid, test = ds.split_by_scaffold(0.1, 0.1, seed=seed, balanced=balanced)
         make = lambda: g['FingerprintMLP']()
     else:
-        sp = split_by_scaffold(smiles, 0.1, 0.1, seed=seed)
+        sp = split_by_scaffold(smiles, 0.1, 0.1, seed=seed, balanced=balanced)
         vocab = g['smiles_vocab']([smiles[i] for i in sp.train_idxs], seed=seed)
         ds = Text_Prediction_Dataset(smiles, y, vocab, augment=kind == 'lstm_aug', seed=seed if kind == 'lstm_aug' else None)
-        train, valid, test = ds.split_by_scaffold(0.1, 0.1, seed=seed)
+        train, valid, test = ds.split_by_scaffold(0.1, 0.1, seed=seed, balanced=balanced)
         make = lambda: g['SmilesLSTMRegressor'](len(vocab), vocab.pad_idx)
     g['set_seed'](seed)   # the initial weights, too, follow the seed
     t = time.perf_counter()
@@ -90,9 +92,9 @@ def run_mrl(T, kind, smiles, y, seed, epochs):
                                 'train_s': train_s, 'epochs': epochs, 'test_true': true.tolist(), 'test_pred': tta['test'].tolist()}
     return runs
 
-def run_chemprop(T, python, smiles, y, seed, epochs, work: Path):
+def run_chemprop(T, python, smiles, y, seed, epochs, work: Path, balanced=True):
     "chemprop 2 on the same split (its `--splits-column`); predictions of the validation and test parts by `chemprop predict`."
-    sp = split_by_scaffold(smiles, 0.1, 0.1, seed=seed)
+    sp = split_by_scaffold(smiles, 0.1, 0.1, seed=seed, balanced=balanced)
     part = np.empty(len(smiles), object)
     part[sp.train_idxs], part[sp.valid_idxs], part[sp.test_idxs] = 'train', 'val', 'test'
     work.mkdir(parents=True, exist_ok=True)
@@ -131,7 +133,7 @@ def fmt(vals): return f"{np.mean(vals):.3f} ± {np.std(vals, ddof=1):.3f}" if le
 def print_table(res):
     for name, d in res['datasets'].items():
         print(f"\n{name}: {d['n']:,} molecules ({d['n_unparsable']} unparsable left out), test parts of {d['n_test']}; "
-              f"mean ± sd over seeds {res['seeds']}")
+              f"mean ± sd over seeds {res['seeds']}; split: {res['split']}")
         print(f"{'model':36}{'test RMSE':>16}{'test MAE':>16}{'test R²':>16}{'valid RMSE':>16}{'train s':>9}")
         for model, runs in d['models'].items():
             m = lambda part, k: fmt([r[part][k] for r in runs])
@@ -147,6 +149,7 @@ def main():
     p.add_argument('--chemprop', default='/work/venvs/chemprop/bin/python', help="python of the environment where chemprop 2 is installed")
     p.add_argument('--chemprop_epochs', type=int, default=50, help="chemprop's default")
     p.add_argument('--epochs_scale', type=float, default=1.0, help='multiply the mrl models\' epochs (for quick checks)')
+    p.add_argument('--split', default='balanced', choices=['balanced', 'deepchem'], help="balanced: chemprop's, a new split per seed; deepchem: DeepChem's ScaffoldSplitter, one split (the seeds then vary only the models)")
     p.add_argument('--out', default=str(ROOT/'bench'/'results'/'property.json'))
     p.add_argument('--table', action='store_true', help='only print the table of --out')
     a = p.parse_args()
@@ -155,22 +158,24 @@ def main():
     T = tutorial_namespace()
     seeds, models = [int(s) for s in a.seeds.split(',')], a.models.split(',')
     startup = startup_seconds(a.chemprop) if 'chemprop' in models else None
+    balanced = a.split == 'balanced'
     res = {'seeds': seeds, 'labels': {}, 'datasets': {}, 'chemprop_startup_s': startup, 'epochs': EPOCHS, 'chemprop_epochs': a.chemprop_epochs,
-           'split': 'mrl.chem.split_by_scaffold(smiles, 0.1, 0.1, seed) — balanced (chemprop-style) Bemis–Murcko scaffold split, 80/10/10',
+           'split': (f'mrl.chem.split_by_scaffold(smiles, 0.1, 0.1, seed, balanced={balanced}) — ' + ('balanced (chemprop-style) Bemis–Murcko scaffold split, a new split per seed'
+                     if balanced else "DeepChem's ScaffoldSplitter order, one split for every seed") + ', 80/10/10'),
            'machine': f"{platform.machine()}, 1 torch thread, shared 2-core VM", 'torch': torch.__version__}
     out = Path(a.out); out.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     for key in a.datasets.split(','):
         name, source, smiles, y, n_bad = load(key, Path(a.data))
         d = res['datasets'][name] = {'source': source, 'n': len(smiles), 'n_unparsable': n_bad, 'models': {}}
-        d['n_test'] = len(split_by_scaffold(smiles, 0.1, 0.1, seed=seeds[0]).test_idxs)
+        d['n_test'] = len(split_by_scaffold(smiles, 0.1, 0.1, seed=seeds[0], balanced=balanced).test_idxs)
         for seed in seeds:
             for kind in models:
                 if kind == 'chemprop':
                     with tempfile.TemporaryDirectory() as tmp:
-                        runs = run_chemprop(T, a.chemprop, smiles, y, seed, a.chemprop_epochs, Path(tmp))
+                        runs = run_chemprop(T, a.chemprop, smiles, y, seed, a.chemprop_epochs, Path(tmp), balanced)
                     runs['chemprop']['train_s'] = runs['chemprop']['wall_s'] - startup
-                else: runs = run_mrl(T, kind, smiles, y, seed, max(1, round(EPOCHS[key][kind] * a.epochs_scale)))
+                else: runs = run_mrl(T, kind, smiles, y, seed, max(1, round(EPOCHS[key][kind] * a.epochs_scale)), balanced)
                 for k, r in runs.items():
                     if seed != seeds[0]: r.pop('test_true'); r.pop('test_pred')   # keep the first split's predictions (parity plots)
                     else: r['test_true'], r['test_pred'] = [round(v, 4) for v in r['test_true']], [round(v, 4) for v in r['test_pred']]
