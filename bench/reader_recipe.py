@@ -85,7 +85,7 @@ probabilities of being right, and it was trained against look-alike sentences. L
   Comprehension of Text", EMNLP 2016), distributed under the Creative Commons Attribution-ShareAlike 4.0 license
   (CC BY-SA 4.0); the passages are from Wikipedia. The reader's weights are derived from this data and shared under
   the same license. Validation articles: {valid_titles}.
-- Reading exercises made from that data (`mrl.learner.reading_exercises`): half of the questions also paired with
+- Reading exercises made from that data (`mrl.reader.reading_exercises`): half of the questions also paired with
   another paragraph of their article (right answer: none), and 30% of the paragraphs given a look-alike sentence.
 - Word vectors: GloVe 6B 50d (Pennington, Socher & Manning 2014, Public Domain Dedication and License), its 100,000
   most frequent words as bundled with mrl (`mrl/data/glove-6b-50d-100k.safetensors`), fixed; words the reader never

@@ -13,7 +13,7 @@ is counted apart:
   (Jia & Liang 2017), made by `held_out_distractor` below, whose rules were never used in training: the question's own
   words in their order, its wh-phrase replaced by a filler of the answer's kind (year, date, number, name) taken from
   OTHER articles, and one of its names or numbers swapped for another (names from other articles). The training
-  generator (`mrl.learner.lookalike_sentence`) instead rewrites the question into a statement (moving its auxiliary
+  generator (`mrl.reader.lookalike_sentence`) instead rewrites the question into a statement (moving its auxiliary
   verb, adding a preposition), draws its fillers and swaps from the *same* article and inserts the sentence at any
   sentence boundary. Scored on the questions where the held-out generator could make a sentence; "from the added
   sentence" counts answers taken from it;

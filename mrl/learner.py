@@ -29,15 +29,14 @@ from .evaluation import decode_spans, squad_metrics
 from .checkpoints import (
     Checkpoint, CheckpointError, _unwrap, check_config_dict, check_meta, check_model_size, get_rng_state, load_checkpoint, read_checkpoint_meta,
     save_checkpoint, set_rng_state)
-from .reader import MAX_EVAL_CONTEXT, Reader, _forward, checkpoint_model, count_long_contexts, glove_reference, PassageRanker
+from .reader import MAX_EVAL_CONTEXT, Reader, _forward, checkpoint_model, count_long_contexts, glove_reference, reading_exercises
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'OPTIMIZERS', 'BAD_STREAK', 'DIVERGENCE_WINDOW', 'DIVERGENCE_FACTOR', 'DIVERGENCE_LOSS', 'RUN_FILES',
            'LOCK_FILE', 'TrainConfig', 'lr_factor', 'dist_info', 'init_distributed', 'TrainingDiverged',
            'loss_exploded', 'NaNGuard', 'HistoryTable', 'plot_history', 'Learner', 'RunFolderBusy', 'acquire_run_lock',
-           'release_run_lock', 'run_lock', 'earlier_run', 'prepare_run_folder', 'answer_kind', 'harvest_fillers',
-           'lookalike_sentence', 'reading_exercises', 'read_training_file', 'read_examples', 'new_reader', 'qa_learner',
-           'data_report']
+           'release_run_lock', 'run_lock', 'earlier_run', 'prepare_run_folder', 'read_training_file', 'read_examples',
+           'new_reader', 'qa_learner', 'data_report']
 
 # %% ../nbs/04d_learner.ipynb #b209a9cf
 SCHEDULES = ('none', 'cosine', 'linear') # learning-rate schedules after warm-up
@@ -714,152 +713,6 @@ def fit(self:Learner,
             if main_log: tqdm.write(table.row(row))
             if self._stop_early(t_start, time_limit, epochs): break
     return self.history
-
-# %% ../nbs/04d_learner.ipynb #84929333
-_MONTHS = 'January February March April May June July August September October November December'.split()
-_YEAR = re.compile(r'\b(1[0-9]{3}|20[0-9]{2})\b')
-_NUMBER = re.compile(r'\b\d+(?:[.,]\d+)*\b')
-_NAME = re.compile(r"\b[A-Z][a-zA-Z\-']+(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][a-zA-Z\-']+)*")
-_SENTENCE_START = re.compile(r'(?<=[.!?])\s+(?=[A-Z"“(])')
-_WH = re.compile(r"^(what|which|who|whom|whose|when|where|why|how|(?:in|on|at|from|to|by|for|during|of|with|after|before) (?:what|which))\b", re.I)
-_AUX = frozenset('is was are were do does did has have had can could will would should may might'.split())
-_FUNCTION_WORDS = frozenset("a an the of in on at to for by with from and or as is was are were be been that this these those it its his "
-                            "her their which who what when where how why did does do".split())
-
-# %% ../nbs/04d_learner.ipynb #8152fa12
-def answer_kind(
-    text:str, # an answer
-) -> str:
-    "The kind of an answer: `year`, `date`, `number`, `name` (capitalised, short) or `other`."
-    t = text.strip()
-    if _YEAR.fullmatch(t): return 'year'
-    if any(m in t for m in _MONTHS) and (_YEAR.search(t) or re.search(r'\b\d{1,2}\b', t)): return 'date'
-    if _NUMBER.search(t) and len(t.split()) <= 4: return 'number'
-    if t[:1].isupper() and len(t.split()) <= 5: return 'name'
-    return 'other'
-
-# %% ../nbs/04d_learner.ipynb #ebb7b0c1
-def harvest_fillers(
-    texts:Sequence[str], # the paragraphs of an article
-) -> dict:
-    "`{kind: sorted strings}` to fill look-alike sentences with: years, dates, numbers with their unit, names (not only sentence-initial words), short phrases."
-    out = {k: set() for k in ('year', 'date', 'number', 'name', 'other')}
-    for t in texts:
-        out['year'].update(_YEAR.findall(t))
-        out['date'].update(m.group() for m in re.finditer(r'\b(?:\d{1,2}\s+)?(?:%s)(?:\s+\d{1,2})?,?\s+\d{4}\b' % '|'.join(_MONTHS), t))
-        out['number'].update(m.group() for m in re.finditer(r'\b\d+(?:[.,]\d+)*(?:\s+[a-z]+)?', t))
-        for m in _NAME.finditer(t):
-            s, i = m.group(), m.start()
-            sentence_initial = i == 0 or t[max(0, i-2):i].strip() in ('.', '!', '?', '"', '(')
-            if s.split()[0].lower() not in _FUNCTION_WORDS and len(s) > 2 and not (sentence_initial and ' ' not in s): out['name'].add(s)
-        out['other'].update(' '.join(w[2:5]).strip(',.;:') for s in _SENTENCE_START.split(t) if len(w := s.split()) > 6)
-    return {k: sorted(v) for k, v in out.items()}
-
-# %% ../nbs/04d_learner.ipynb #29fcc687
-def _other_number(s:str, rng:np.random.Generator) -> str:
-    "`s` with its first number changed: a year by 3–40 years, another number scaled."
-    def change(m):
-        v = m.group()
-        if _YEAR.fullmatch(v): return str(int(v) + int(rng.choice([-1, 1])) * int(rng.integers(3, 40)))
-        try: x = float(v.replace(',', ''))
-        except ValueError: return v
-        y = x * float(rng.choice([0.5, 2, 3, 1.5, 0.25])) + float(rng.integers(1, 9))
-        return f"{y:,.0f}" if '.' not in v else f"{y:.1f}"
-    return _NUMBER.sub(change, s, count=1)
-
-def _filler(answer:str, fillers:dict, rng:np.random.Generator) -> str|None:
-    "Something of the kind of `answer` that is not it: from `fillers`, or the answer's number changed."
-    k = answer_kind(answer)
-    if k in ('year', 'number') and rng.random() < 0.5: return _other_number(answer, rng)
-    opts = [c for c in fillers.get(k, []) if answer.lower() not in c.lower()]
-    if not opts: return _other_number(answer, rng) if k in ('year', 'number', 'date') else None
-    return opts[int(rng.integers(len(opts)))]
-
-# %% ../nbs/04d_learner.ipynb #63613ac7
-def _statement(question:str, filler:str, kind:str) -> str:
-    "The question turned into a statement, `filler` where the wh-phrase was (a heuristic: no parser)."
-    q = question.strip().rstrip('?').strip()
-    m = _WH.match(q)
-    cap = lambda s: s[:1].upper() + s[1:]
-    if not m: return cap(f"{q} {filler}.")
-    wh, words = m.group().lower(), q[m.end():].split()
-    prep = 'in ' if kind in ('year', 'date') or wh in ('when', 'where') or wh.startswith('in ') else ''
-    if len(words) > 1 and words[0].lower() not in _AUX and words[1].lower() in _AUX: words = words[1:]    # "what year did ..."
-    if words and words[0].lower() in _AUX:
-        aux, rest = words[0], words[1:]
-        if len(rest) >= 2 and aux.lower() in ('did', 'does', 'do'): return cap(f"{' '.join(rest)} {prep}{filler}.")
-        if 2 <= len(rest) <= 3 and aux.lower() in ('was', 'were', 'is', 'are', 'has', 'have', 'had') and not prep: return cap(f"{' '.join(rest)} {aux} {filler}.")
-        if len(rest) >= 2: return cap(f"{rest[0]} {aux} {' '.join(rest[1:])} {prep}{filler}.")
-        return cap(f"{' '.join(rest)} {aux} {filler}.")
-    return cap(f"{filler} {' '.join(words)}.")
-
-# %% ../nbs/04d_learner.ipynb #8485d49d
-def lookalike_sentence(
-    question:str, # the question
-    answer:str, # its answer (the filler is of the same kind)
-    fillers:dict, # `harvest_fillers` of the question's article
-    rng:np.random.Generator, # random choices
-) -> str|None:
-    "A sentence that looks like an answer to `question` but is not: the question as a statement, a filler for the answer, one key element swapped; `None` when nothing can be swapped."
-    body = question[question.find(' ') + 1:]
-    elements = sorted({*(m.group() for m in _NAME.finditer(body) if m.group().split()[0].lower() not in _FUNCTION_WORDS),
-                       *_YEAR.findall(question), *(m.group() for m in _NUMBER.finditer(question))}, key=lambda e: (-len(e), e))
-    filler = _filler(answer, fillers, rng)
-    if filler is None: return None
-    s = _statement(question, filler, answer_kind(answer))
-    for e in elements:
-        if e not in s: continue
-        if _NUMBER.fullmatch(e) and (not _YEAR.fullmatch(e) or rng.random() < 0.5): new = _other_number(e, rng)
-        else:
-            opts = [c for c in fillers['name'] if c != e and e not in c and c not in e]
-            if not opts: continue
-            new = opts[int(rng.integers(len(opts)))]
-        if new != e: return s.replace(e, new, 1)
-    return None
-
-# %% ../nbs/04d_learner.ipynb #7a01b97c
-def _sentence_starts(text:str) -> list[int]:
-    "Where a sentence may be inserted into `text`: its start, each sentence start, its end."
-    return sorted({0, len(text), *(m.end() for m in _SENTENCE_START.finditer(text))})
-
-# %% ../nbs/04d_learner.ipynb #e9b799af
-def reading_exercises(
-    examples:Sequence[QAExample], # training questions with their paragraphs and answers
-    negatives:float, # share of the questions also paired with another paragraph of their article (right answer: none)
-    lookalikes:float, # share of the questions whose paragraph gets a look-alike sentence
-    seed:int=0, # seed of every choice
-) -> tuple[list, dict]:
-    "`(examples, counts)`: `examples` (some with a look-alike sentence inserted) followed by each question's negative, when drawn (the two then form a `group`)."
-    rng = np.random.default_rng(seed)
-    paragraphs = {}
-    for e in examples: paragraphs.setdefault(e.title, {})[e.paragraph_idx] = e.context
-    fillers = {t: harvest_fillers(list(ps.values())) for t, ps in paragraphs.items()}
-    rankers = {}
-    out, n_look, n_neg = [], 0, 0
-    for e in examples:
-        ctx, answers = e.context, list(e.answers)
-        if lookalikes and e.answers and rng.random() < lookalikes:
-            s = lookalike_sentence(e.question, e.answers[0][0], fillers[e.title], rng)
-            starts = [p for p in _sentence_starts(ctx) if not any(a < p < a + len(t) for t, a in e.answers)]
-            if s and starts:
-                at = starts[int(rng.integers(len(starts)))]
-                piece = ' ' + s if at >= len(ctx) else s + ' '
-                ctx = ctx[:at] + piece + ctx[at:]
-                answers = [(t, a + len(piece) if a >= at and at < len(e.context) else a) for t, a in e.answers]
-                n_look += 1
-        out.append(QAExample(e.qid, e.title, e.article_idx, e.paragraph_idx, ctx, e.question, answers, impossible=e.impossible))
-        if negatives and e.answers and rng.random() < negatives:
-            others = [p for p in paragraphs[e.title] if p != e.paragraph_idx and paragraphs[e.title][p] != e.context]
-            if not others: continue
-            if rng.random() < 0.5:
-                if e.title not in rankers: rankers[e.title] = (list(paragraphs[e.title]), PassageRanker(list(paragraphs[e.title].values())))
-                keys, ranker = rankers[e.title]
-                p = next(keys[j] for j in ranker.top(e.question, len(keys)) if keys[j] in others)
-            else: p = others[int(rng.integers(len(others)))]
-            out.append(QAExample(f'{e.qid}/none', e.title, e.article_idx, p, paragraphs[e.title][p], e.question, [], impossible=True, group=e.qid))
-            out[-2].group = e.qid                                          # the question and its negative: read together (shared normalisation)
-            n_neg += 1
-    return out, {'questions': len(examples), 'lookalikes': n_look, 'negatives': n_neg}
 
 # %% ../nbs/04d_learner.ipynb #db3490da
 def read_training_file(

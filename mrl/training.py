@@ -10,18 +10,18 @@ __all__ = ['FORMULA_STARTS', 'exact_match_score', 'f1_score', 'metric_max_over_g
            'set_rng_state', 'canonical_json', 'nonfinite_tensors', 'Checkpoint', 'save_checkpoint', 'load_checkpoint',
            'read_checkpoint_meta', 'check_config_dict', 'model_parameters', 'check_model_size', 'check_meta',
            'MAX_EVAL_CONTEXT', 'OPTIONS_ADDED_LATER', 'BUNDLED_READER', 'HELDBACK_SAMPLE', 'PASSAGE_TOKENS',
-           'PASSAGE_OVERLAP', 'TOP_PASSAGES', 'READER_META', 'read_questions', 'count_long_contexts', 'glove_checksum',
-           'glove_reference', 'load_reference_glove', 'add_unseen_words', 'Reader', 'checkpoint_model',
-           'bundled_reader_path', 'load_reader', 'split_passages', 'PassageRanker', 'Answer', 'Reading', 'as_documents',
-           'predict_qa', 'export_reader', 'SCHEDULES', 'OPTIMIZERS', 'BAD_STREAK', 'DIVERGENCE_WINDOW',
-           'DIVERGENCE_FACTOR', 'DIVERGENCE_LOSS', 'RUN_FILES', 'LOCK_FILE', 'TrainConfig', 'lr_factor', 'dist_info',
-           'init_distributed', 'TrainingDiverged', 'loss_exploded', 'NaNGuard', 'HistoryTable', 'plot_history',
-           'Learner', 'RunFolderBusy', 'acquire_run_lock', 'release_run_lock', 'run_lock', 'earlier_run',
-           'prepare_run_folder', 'answer_kind', 'harvest_fillers', 'lookalike_sentence', 'reading_exercises',
-           'read_training_file', 'read_examples', 'new_reader', 'qa_learner', 'data_report', 'SAMPLE_DEMO', 'PRESETS',
-           'UNANSWERABLE_DEMO', 'check_input_file', 'check_writable_folder', 'check_output_file', 'check_not_inputs',
-           'read_json_option', 'model_config_option', 'run_versions', 'check_resume_data', 'mrl_train_qa',
-           'mrl_predict_qa', 'mrl_eval_squad', 'mrl_ask', 'mrl_demo']
+           'PASSAGE_OVERLAP', 'TOP_PASSAGES', 'PASSAGE_WEIGHTS', 'READER_META', 'read_questions', 'count_long_contexts',
+           'glove_checksum', 'glove_reference', 'load_reference_glove', 'add_unseen_words', 'Reader',
+           'checkpoint_model', 'bundled_reader_path', 'load_reader', 'split_passages', 'PassageRanker', 'Answer',
+           'Reading', 'as_documents', 'predict_qa', 'export_reader', 'SCHEDULES', 'OPTIMIZERS', 'BAD_STREAK',
+           'DIVERGENCE_WINDOW', 'DIVERGENCE_FACTOR', 'DIVERGENCE_LOSS', 'RUN_FILES', 'LOCK_FILE', 'TrainConfig',
+           'lr_factor', 'dist_info', 'init_distributed', 'TrainingDiverged', 'loss_exploded', 'NaNGuard',
+           'HistoryTable', 'plot_history', 'Learner', 'RunFolderBusy', 'acquire_run_lock', 'release_run_lock',
+           'run_lock', 'earlier_run', 'prepare_run_folder', 'answer_kind', 'harvest_fillers', 'lookalike_sentence',
+           'reading_exercises', 'read_training_file', 'read_examples', 'new_reader', 'qa_learner', 'data_report',
+           'SAMPLE_DEMO', 'PRESETS', 'UNANSWERABLE_DEMO', 'check_input_file', 'check_writable_folder',
+           'check_output_file', 'check_not_inputs', 'read_json_option', 'model_config_option', 'run_versions',
+           'check_resume_data', 'mrl_train_qa', 'mrl_predict_qa', 'mrl_eval_squad', 'mrl_ask', 'mrl_demo']
 
 # %% ../nbs/04_training.ipynb #5264fd3a
 from .evaluation import (
@@ -35,13 +35,13 @@ from .reader import (
     MAX_EVAL_CONTEXT, BUNDLED_READER, HELDBACK_SAMPLE, READER_META, read_questions, count_long_contexts,
     glove_checksum, glove_reference, load_reference_glove, add_unseen_words, Reader, checkpoint_model,
     bundled_reader_path, load_reader, Answer, Reading, predict_qa, export_reader, OPTIONS_ADDED_LATER, PASSAGE_TOKENS,
-    PASSAGE_OVERLAP, TOP_PASSAGES, split_passages, PassageRanker, as_documents)
+    PASSAGE_OVERLAP, TOP_PASSAGES, PASSAGE_WEIGHTS, split_passages, PassageRanker, as_documents,
+    answer_kind, harvest_fillers, lookalike_sentence, reading_exercises)
 from .learner import (
     SCHEDULES, OPTIMIZERS, BAD_STREAK, DIVERGENCE_WINDOW, DIVERGENCE_FACTOR, DIVERGENCE_LOSS, RUN_FILES, LOCK_FILE,
     TrainConfig, lr_factor, dist_info, init_distributed, TrainingDiverged, loss_exploded, NaNGuard, HistoryTable,
     plot_history, Learner, RunFolderBusy, acquire_run_lock, release_run_lock, run_lock, earlier_run,
-    prepare_run_folder, read_training_file, read_examples, new_reader, qa_learner, data_report, answer_kind, harvest_fillers,
-    lookalike_sentence, reading_exercises)
+    prepare_run_folder, read_training_file, read_examples, new_reader, qa_learner, data_report)
 from .cli import (
     SAMPLE_DEMO, PRESETS, check_input_file, check_writable_folder, check_output_file, check_not_inputs,
     read_json_option, model_config_option, run_versions, check_resume_data, mrl_train_qa, mrl_predict_qa,
@@ -55,7 +55,7 @@ _all_ = ['FORMULA_STARTS', 'exact_match_score', 'f1_score', 'metric_max_over_gro
        'canonical_json', 'nonfinite_tensors', 'Checkpoint', 'save_checkpoint', 'load_checkpoint',
        'read_checkpoint_meta', 'check_config_dict', 'model_parameters', 'check_model_size', 'check_meta',
        'MAX_EVAL_CONTEXT', 'OPTIONS_ADDED_LATER', 'BUNDLED_READER', 'HELDBACK_SAMPLE', 'PASSAGE_TOKENS',
-       'PASSAGE_OVERLAP', 'TOP_PASSAGES', 'READER_META', 'read_questions', 'count_long_contexts', 'glove_checksum',
+       'PASSAGE_OVERLAP', 'TOP_PASSAGES', 'PASSAGE_WEIGHTS', 'READER_META', 'read_questions', 'count_long_contexts', 'glove_checksum',
        'glove_reference', 'load_reference_glove', 'add_unseen_words', 'Reader', 'checkpoint_model',
        'bundled_reader_path', 'load_reader', 'split_passages', 'PassageRanker', 'Answer', 'Reading', 'as_documents',
        'predict_qa', 'export_reader', 'SCHEDULES', 'OPTIMIZERS', 'BAD_STREAK', 'DIVERGENCE_WINDOW', 'DIVERGENCE_FACTOR',
