@@ -29,8 +29,8 @@ __all__ = ['SPECIAL_TOKENS', 'VOCAB_FUNCTIONS', 'VOCAB_FORMAT', 'Vocab', 'regist
            'SELFIES_EXPANDED_VOCAB', 'SELFIES_VOCAB_LEGACY', 'SELFIES_EXPANDED_VOCAB_LEGACY', 'vec_to_text_collate',
            'Text_Dataset', 'Text_Prediction_Dataset', 'Vec_To_Text_Dataset', 'tokenize_by_character',
            'tokenize_with_replacements', 'regex_tokenize', 'tokenize_by_kmer', 'smile_to_selfie', 'selfie_to_smile',
-           'split_selfie', 'CharacterVocab', 'FuncVocab', 'SelfiesVocab', 'CharacterReplaceVocab', 'RegexVocab',
-           'KmerVocab', 'test_reconstruction', 'pad_vocab', 'vocab_from_hf_tokenizer', 'lm_collate',
+           'split_selfie', 'CharacterVocab', 'FuncVocab', 'SmilesVocab', 'SelfiesVocab', 'CharacterReplaceVocab',
+           'RegexVocab', 'KmerVocab', 'test_reconstruction', 'pad_vocab', 'vocab_from_hf_tokenizer', 'lm_collate',
            'sequence_prediction_collate', 'vector_collate', 'vector_reconstruction_collate',
            'vector_prediction_collate', 'read_smiles_csv', 'TextDataset', 'TextPredictionDataset', 'Vector_Dataset',
            'Vec_Recon_Dataset', 'Vec_Prediction_Dataset']
@@ -765,7 +765,7 @@ _all_ = _FROM_SMILES = [ # MRL's names defined in `mrl.smiles`: in `__all__` (nb
     'SELFIES_EXPANDED_VOCAB_LEGACY', 'vec_to_text_collate', 'Text_Dataset', 'Text_Prediction_Dataset',
     'Vec_To_Text_Dataset', 'tokenize_by_character', 'tokenize_with_replacements', 'regex_tokenize',
     'tokenize_by_kmer', 'smile_to_selfie', 'selfie_to_smile', 'split_selfie', 'CharacterVocab', 'FuncVocab',
-    'SelfiesVocab', 'CharacterReplaceVocab', 'RegexVocab', 'KmerVocab', 'test_reconstruction', 'pad_vocab',
+    'SmilesVocab', 'SelfiesVocab', 'CharacterReplaceVocab', 'RegexVocab', 'KmerVocab', 'test_reconstruction', 'pad_vocab',
     'vocab_from_hf_tokenizer', 'lm_collate', 'sequence_prediction_collate', 'vector_collate',
     'vector_reconstruction_collate', 'vector_prediction_collate', 'read_smiles_csv', 'TextDataset',
     'TextPredictionDataset', 'Vector_Dataset', 'Vec_Recon_Dataset', 'Vec_Prediction_Dataset'

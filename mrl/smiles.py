@@ -25,11 +25,11 @@ __all__ = ['SMILES_CHAR_VOCAB', 'MAPPING_TOKENS', 'HALOGEN_REPLACE', 'MAPPING_RE
            'DNA_TRIMERS', 'SELFIES_VOCAB', 'SELFIES_EXPANDED_VOCAB', 'SELFIES_VOCAB_LEGACY',
            'SELFIES_EXPANDED_VOCAB_LEGACY', 'HF_SPECIAL_TOKENS', 'vec_to_text_collate', 'Text_Dataset',
            'Text_Prediction_Dataset', 'Vec_To_Text_Dataset', 'tokenize_by_character', 'tokenize_with_replacements',
-           'regex_tokenize', 'tokenize_by_kmer', 'smile_to_selfie', 'selfie_to_smile', 'split_selfie', 'CharacterVocab',
-           'FuncVocab', 'SelfiesVocab', 'CharacterReplaceVocab', 'RegexVocab', 'KmerVocab', 'test_reconstruction',
-           'pad_vocab', 'vocab_from_hf_tokenizer', 'lm_collate', 'sequence_prediction_collate', 'vector_collate',
-           'vector_reconstruction_collate', 'vector_prediction_collate', 'read_smiles_csv', 'TextDataset',
-           'TextPredictionDataset', 'Vector_Dataset', 'Vec_Recon_Dataset', 'Vec_Prediction_Dataset']
+           'regex_tokenize', 'tokenize_by_kmer', 'smile_to_selfie', 'selfie_to_smile', 'split_selfie', 'SmilesVocab',
+           'CharacterVocab', 'FuncVocab', 'SelfiesVocab', 'CharacterReplaceVocab', 'RegexVocab', 'KmerVocab',
+           'test_reconstruction', 'pad_vocab', 'vocab_from_hf_tokenizer', 'lm_collate', 'sequence_prediction_collate',
+           'vector_collate', 'vector_reconstruction_collate', 'vector_prediction_collate', 'read_smiles_csv',
+           'TextDataset', 'TextPredictionDataset', 'Vector_Dataset', 'Vec_Recon_Dataset', 'Vec_Prediction_Dataset']
 
 # %% ../nbs/01a_smiles.ipynb #14ef57b3
 SMILES_CHAR_VOCAB = ['#', '(', ')', '+', '-', '/', '0', '1', '2', '3', '4', '5', '6', '7', '8', '=', '@', 'B', 'C',
@@ -257,7 +257,7 @@ def _check_text(text, what:str='SMILES') -> str:
     return text
 
 # %% ../nbs/01a_smiles.ipynb #1870f920
-class _SmilesVocab(Vocab):
+class SmilesVocab(Vocab):
     "Shared pieces of the SMILES vocabularies: `tokenize` is `bos`, `_tokenize(preprocess(text))`, `eos` (MRL's later `Vocab`)."
     text_name = 'SMILES' # what one text is, for error messages
     def tokenize(self,
@@ -274,13 +274,13 @@ class _SmilesVocab(Vocab):
         return None if self._fast_mode() is None else _fast_encode_batch(self, texts, chunk_size, n_threads)
 
 # %% ../nbs/01a_smiles.ipynb #a959adef
-class CharacterVocab(_SmilesVocab):
+class CharacterVocab(SmilesVocab):
     "SMILES vocabulary with one token per character (MRL's)."
     def _tokenize(self, input:str) -> list[str]: return tokenize_by_character(input)
     def _fast_mode(self) -> str|None: return 'char' if self.prefunc is None else None
 
 # %% ../nbs/01a_smiles.ipynb #8851b86f
-class FuncVocab(_SmilesVocab):
+class FuncVocab(SmilesVocab):
     "Vocabulary whose tokens come from a function of your own (MRL's later `FuncVocab`)."
     def __init__(self,
                  itos:Sequence[str], # tokens
@@ -311,7 +311,7 @@ class SelfiesVocab(FuncVocab):
     def config(self) -> dict: return {} # nothing: the SELFIES functions are fixed
 
 # %% ../nbs/01a_smiles.ipynb #b266bc0c
-class CharacterReplaceVocab(_SmilesVocab):
+class CharacterReplaceVocab(SmilesVocab):
     "Character vocabulary that first replaces multi-character tokens (e.g. `Br`→`R`) by single characters (MRL's)."
     def __init__(self,
                  itos:Sequence[str], # tokens (the replacement characters are added if missing)
@@ -338,7 +338,7 @@ class CharacterReplaceVocab(_SmilesVocab):
         return 'replace' if ok else None
 
 # %% ../nbs/01a_smiles.ipynb #f9ce04d6
-class RegexVocab(_SmilesVocab):
+class RegexVocab(SmilesVocab):
     "SMILES vocabulary whose tokens are the matches of a regular expression (MRL's; e.g. `SMILE_REGEX`)."
     def __init__(self,
                  itos:Sequence[str], # tokens
@@ -371,7 +371,7 @@ class RegexVocab(_SmilesVocab):
         return out
 
 # %% ../nbs/01a_smiles.ipynb #36834e22
-class KmerVocab(_SmilesVocab):
+class KmerVocab(SmilesVocab):
     "Vocabulary of k-mers of DNA, RNA or protein sequences (MRL's later `KmerVocab`)."
     text_name = 'sequence'
     def __init__(self,
@@ -413,7 +413,7 @@ def _mirror_tag(
 
 # %% ../nbs/01a_smiles.ipynb #38d0f815
 @patch
-def update_vocab_from_data(self:_SmilesVocab,
+def update_vocab_from_data(self:SmilesVocab,
                            texts:Sequence[str], # texts to tokenize
                            progress:bool=False, # show a progress bar
                            chunk_size:int=100_000, # texts per `encode_batch` call after the first chunk
@@ -468,7 +468,7 @@ def _pack8(b:np.ndarray, starts:np.ndarray, lens:np.ndarray) -> np.ndarray:
     return key
 
 # %% ../nbs/01a_smiles.ipynb #241b1f06
-def _byte_table(vocab:_SmilesVocab):
+def _byte_table(vocab:SmilesVocab):
     "256-entry byte → id table (-1 where the Python path must decide; for the regex modes also at `[ ] r l %`), as bytes too if ids fit."
     cache = getattr(vocab, '_lut_cache', None)
     if cache is None:
@@ -593,7 +593,7 @@ def _encode_chunk(vocab, texts:list[str]):
     return ids, counts, bad
 
 # %% ../nbs/01a_smiles.ipynb #ec8cc922
-def _fast_encode_batch(vocab:_SmilesVocab, texts:list[str], chunk_size:int=100_000, n_threads:int=2):
+def _fast_encode_batch(vocab:SmilesVocab, texts:list[str], chunk_size:int=100_000, n_threads:int=2):
     "Padded ids and lengths of `texts`, vectorised; `None` when the vocabulary cannot use the fast path."
     if vocab._fast_mode() is None: return None
     _byte_table(vocab)
@@ -627,7 +627,7 @@ HF_SPECIAL_TOKENS = {'bos': '<bos>', 'eos': '<eos>', 'pad': '<pad>', 'unk': '<un
 
 # %% ../nbs/01a_smiles.ipynb #b2c4440e
 @patch
-def hf_special_tokens(self:_SmilesVocab,
+def hf_special_tokens(self:SmilesVocab,
                       mask_token:str|None=None, # the mask token, if the tokenizer has one
                      ) -> dict:
     "The special tokens as `transformers` takes them: `{'bos_token': '<bos>', …}` (for `PreTrainedTokenizerFast(tokenizer_file=…, **these)`)."
@@ -635,7 +635,7 @@ def hf_special_tokens(self:_SmilesVocab,
 
 # %% ../nbs/01a_smiles.ipynb #13d97d41
 @patch
-def to_hf_tokenizer(self:_SmilesVocab,
+def to_hf_tokenizer(self:SmilesVocab,
                     path:str|Path|None=None, # save it: a `.json` file, or a folder (with the files `transformers` reads the special tokens from)
                     mask_token:str|None=None, # add this special token for masked-LM pretraining (id `len(self)` unless the vocabulary has it)
                    ):

@@ -134,14 +134,8 @@
   const loadIndex = async () => {
     if (index) return;
     try {
-      index = await new Promise((ok, fail) => {
-        if (window.smalldocsSearchIndex) { ok(window.smalldocsSearchIndex); return; }
-        const s = document.createElement("script");
-        s.src = offset + "search.js";
-        s.onload = () => (window.smalldocsSearchIndex ? ok(window.smalldocsSearchIndex) : fail(new Error("search.js set no index")));
-        s.onerror = fail;
-        document.head.appendChild(s);
-      }).catch(async () => (await fetch(offset + "search.json")).json());
+      const r = await fetch(offset + "search.json");
+      index = await r.json();
     } catch (e) { index = []; }
     if (window.Fuse) {
       fuse = new window.Fuse(index, {
