@@ -441,7 +441,9 @@ def _split_groups(
             raise ValueError(f"The {name} part of this split by {what} is empty: {n:,} molecules form {len(groups):,} {what} group(s), "
                              f"each kept whole, and the largest ({big!r}{' — the molecules without rings' if big == '' else ''}) holds "
                              f"{len(members):,}; {frac:g} of {n:,} asks for about {round(frac * n):,}. Use more molecules, other fractions"
-                             f"{', or split_by_molecule' if what == 'scaffold' else ''}.")
+                             f"{', or split_by_molecule' if what == 'scaffold' else ''}."
+                             + (f" ({len(failed):,} of the {len(keys):,} could not be read and were left out: "
+                                + ', '.join(f'{i} {smiles[i]!r}' for i in failed[:3]) + (', …' if len(failed) > 3 else '') + ')' if failed else ''))
     return MolSplit(*parts, list(keys), failed, [smiles[i] for i in failed], len(groups))
 
 # %% ../nbs/00a_chem.ipynb #0c62a875

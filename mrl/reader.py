@@ -156,6 +156,7 @@ class Reader:
 
     def _read(self, examples:Sequence[QAExample], bs:int, progress:bool, desc:str, decode=None) -> dict:
         "`{question id: decode(output, batch)[row]}` (default: its `Span`) for `examples`; each distinct context encoded once when the model allows it."
+        if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1: raise ValueError(f"bs must be an integer of at least 1, got {bs!r}")
         decode = decode or partial(decode_spans, temperature=(self.calibration or {}).get('temperature', 1.0))
         self.add_words_of(examples)
         ds = self.dataset(examples)
