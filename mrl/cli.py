@@ -386,7 +386,7 @@ def _demo_reader(reader:Reader, n_show:int, progress:bool) -> dict:
     "Answer the held-back questions, print some with their references, and return EM/F1 over all of them."
     ex = read_examples(sample_path(HELDBACK_SAMPLE), 'held-back sample')
     t = time.perf_counter()
-    answers = reader.answer_many([(e.question, e.context) for e in ex], progress=progress)
+    answers = reader.answer_many([(e.question, e.context) for e in ex], progress=progress, abstain=False)   # each has an answer: its best span
     dt = time.perf_counter() - t
     step = max(1, len(ex) // max(n_show, 1))
     for e, a in list(zip(ex, answers))[::step][:n_show]:
