@@ -608,10 +608,11 @@ def _fast_encode_batch(vocab:SmilesVocab, texts:list[str], chunk_size:int=100_00
     slow = {int(i): vocab._encode_at(texts, int(i)) for i in bad_idx}
     lens = counts + 2
     lens[bad_idx] = [len(slow[int(i)]) for i in bad_idx]
-    out = np.full((len(texts), int(lens.max())), vocab.pad_idx, np.int64)
-    def fill(k):
+    out = np.empty((len(texts), int(lens.max())), np.int64)         # padded per chunk, in the threads: the first touch of
+    def fill(k):                                                     # a large array's pages is much of the time
         toks, cnt, bd = parts[k]
         block = out[k*chunk_size:k*chunk_size + len(cnt)]
+        block.fill(vocab.pad_idx)
         if bd.any(): toks, cnt = toks[~np.repeat(bd, cnt + 1)], np.where(bd, -1, cnt)
         block[:, 1:][np.arange(1, block.shape[1]) <= cnt[:, None] + 1] = toks
         block[~bd, 0] = vocab.bos_idx
